@@ -33,8 +33,13 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
+# Jupyter refuses to run as root unless told; these machines run everything as root.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --ServerApp.allow_root=True)
+LAB_ARGS ?=
+
 lab: install
-	WORKBENCH_DB=$(abspath $(DB)) $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --notebook-dir=notebooks
+	WORKBENCH_DB=$(abspath $(DB)) $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) \
+	  --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 dashboard: install
 	$(VENV)/bin/workbench dashboard --db $(DB) --address $(HOST)

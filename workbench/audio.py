@@ -163,9 +163,8 @@ class Audio:
     def to_ogg_bytes(self, quality: float = 0.4) -> bytes:
         """Ogg Vorbis bytes for a browser player (`quality` 0..1, libvorbis VBR)."""
         buffer = io.BytesIO()
-        with sf.SoundFile(buffer, "w", self._sample_rate, self.channels, format="OGG", subtype="VORBIS") as f:
-            f.compression_level = 1.0 - float(np.clip(quality, 0.0, 1.0))
-            f.write(self._samples.T)
+        sf.write(buffer, self._samples.T, self._sample_rate, format="OGG", subtype="VORBIS",
+                 compression_level=1.0 - float(np.clip(quality, 0.0, 1.0)))
         return buffer.getvalue()
 
     # ----------------------------------------------------------------- conversions
