@@ -276,7 +276,20 @@ def migrate_legacy(lib, metadata_dir: str | os.PathLike, *, progress=None) -> Le
             report.results.append(LegacyFileResult(json_path.name, "skipped", reason=f"{type(error).__name__}: {error}"))
         if progress is not None:
             progress(n, len(files))
+    _link_parents(lib)
     return report
+
+
+def _link_parents(lib) -> None:
+    """Point children at parents imported after them (files are read in name order, not lineage order)."""
+    with lib._session("legacy import: link parents") as con:
+        rows = con.execute("select id, extra from tracks where parent_id is null and derivation = 'import' "
+                           "and extra like '%legacy_parent_id%'").fetchall()
+        keys = dict(con.execute("select source_key, track_id from legacy_imports").fetchall())
+        for track_id, extra in rows:
+            parent = keys.get(f"id:{json.loads(extra).get('legacy_parent_id')}")
+            if parent and parent != track_id:
+                con.execute("update tracks set parent_id = ? where id = ?", [parent, track_id])
 
 
 def _import_one(importer: _Importer, json_path: Path, done: dict[str, str], seen: dict[str, str]) -> LegacyFileResult:
@@ -301,10 +314,10 @@ def _import_one(importer: _Importer, json_path: Path, done: dict[str, str], seen
         key = f"id:{str(legacy_id).strip()}"
     else:
         key = f"audio:{audio_path.absolute()}"
-    if key in done:
-        return LegacyFileResult(name, "already imported", track_id=done[key])
     if key in seen:
         return LegacyFileResult(name, "duplicate", track_id=done.get(key), reason=f"same track as {seen[key]}")
+    if key in done:
+        return LegacyFileResult(name, "already imported", track_id=done[key])
     seen[key] = name
     try:
         audio = Audio.load(audio_path)
