@@ -133,7 +133,8 @@ function render({ model, el }) {
       const end = Number(comment.end);
       const text = String(comment.text ?? "");
       const label = h("div", "wb-marker-text", text.length > 40 ? `${text.slice(0, 39)}...` : text, { title: text });
-      label.style.cssText = "font-size: 11px; padding: 0 3px; background: rgba(255,255,255,0.8); color: #333;";
+      label.style.cssText =
+        "font-size: 11px; padding: 0 3px; white-space: nowrap; background: rgba(255,255,255,0.8); color: #333;";
       const span = Number.isFinite(end) && end > at;
       regions.addRegion({
         id: `${COMMENT_PREFIX}${i}`,
@@ -278,9 +279,12 @@ function render({ model, el }) {
     event.preventDefault();
     event.stopPropagation();
     const box = root.getBoundingClientRect();
-    menu.style.left = `${event.clientX - box.left}px`;
-    menu.style.top = `${event.clientY - box.top}px`;
     menu.classList.add("wb-show");
+    // Keep the menu inside the widget: notebook output areas clip whatever overflows them.
+    const left = Math.min(event.clientX - box.left, box.width - menu.offsetWidth - 2);
+    const top = Math.min(event.clientY - box.top, box.height - menu.offsetHeight - 2);
+    menu.style.left = `${Math.max(0, left)}px`;
+    menu.style.top = `${Math.max(0, top)}px`;
   }
 
   function onMenuClick(event) {

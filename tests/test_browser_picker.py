@@ -1,0 +1,219 @@
+"""The region picker in a real JupyterLab, driven by headless Chromium (Debian's, through playwright).
+
+A notebook shows a RegionPicker and writes what the kernel sees (region changes, actions) to JSON
+files; the test drags on the waveform, uses the context menu and Play loop, and reads those files.
+Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--autoplay-policy=no-user-gesture-required"]
+
+NOTEBOOK_CELL = """
+import json, pathlib
+import numpy as np
+from workbench.audio import Audio
+from workbench.ui import RegionPicker
+
+out = pathlib.Path({out!r})
+rate = 32000
+t = np.arange(rate * 8) / rate
+audio = Audio(0.4 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) / 2, rate)
+picker = RegionPicker(audio, comments=[{{"at": 6.0, "text": "<b>not bold</b> marker"}}])
+
+def on_region(change):
+    (out / "region.json").write_text(json.dumps(change["new"]))
+
+actions = []
+def on_action(name, region):
+    actions.append([name, region.start, region.end])
+    (out / "actions.json").write_text(json.dumps(actions))
+    if name == "loop":
+        picker.region = (1.0, 2.0)  # Python -> browser
+    if name == "regenerate":
+        raise RuntimeError("no engine in this test")
+
+picker.observe(on_region, "region")
+picker.on_action(on_action)
+picker
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    work = tmp_path_factory.mktemp("lab")
+    out = work / "out"
+    out.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL.format(out=str(out)))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, work / "picker.ipynb")
+    port, token = free_port(), secrets.token_hex(16)
+    settings = work / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(work / "settings"), "PYTHONPATH": str(ROOT)}
+    log = open(work / "lab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         "--ServerApp.allow_root=True", "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _port_open(port) or server.poll() is not None, 90, what="jupyter lab to listen")
+        if server.poll() is not None:
+            pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
+        yield {"url": f"http://127.0.0.1:{port}/lab/tree/picker.ipynb?token={token}", "out": out, "work": work}
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(lab["url"], timeout=90_000)
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=90_000)
+        page.wait_for_function(
+            "window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle'",
+            timeout=120_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector(".wb-picker[data-ready='true']", timeout=120_000)
+        page.errors = errors
+        yield page
+        page.screenshot(path=str(ARTIFACTS / "picker_final.png"))
+        browser.close()
+
+
+def wave_box(page):
+    box = page.locator(".wb-picker .wb-wave").bounding_box()
+    assert box and box["width"] > 200, box
+    return box
+
+
+def test_drag_selects_a_region_the_kernel_sees(page, lab):
+    box = wave_box(page)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.25 + 0.025 * step), y)
+    page.mouse.up()
+    region = wait_for(lambda: read_json(lab["out"] / "region.json"), 20, what="the kernel to see the region")
+    assert region[0] == pytest.approx(2.0, abs=0.2) and region[1] == pytest.approx(4.0, abs=0.2)
+    assert page.locator(".wb-picker .wb-sel").inner_text().startswith(f"{region[0]:.2f}")
+    page.screenshot(path=str(ARTIFACTS / "picker_region.png"))
+
+
+def test_context_menu_sends_actions_and_python_updates_the_region(page, lab):
+    box = wave_box(page)
+    page.mouse.click(box["x"] + box["width"] * 0.37, box["y"] + box["height"] / 2, button="right")
+    menu = page.locator(".wb-picker .wb-menu")
+    assert "wb-show" in menu.get_attribute("class")
+    picker_box, menu_box = page.locator(".wb-picker").bounding_box(), menu.bounding_box()
+    assert menu_box["y"] + menu_box["height"] <= picker_box["y"] + picker_box["height"] + 1  # not clipped
+    page.screenshot(path=str(ARTIFACTS / "picker_menu.png"))
+    menu.locator("button[data-action='delete']").click()
+    actions = wait_for(lambda: read_json(lab["out"] / "actions.json"), 20, what="the delete action")
+    assert actions[0][0] == "delete" and actions[0][1] == pytest.approx(2.0, abs=0.2)
+
+    page.mouse.click(box["x"] + box["width"] * 0.37, box["y"] + box["height"] / 2, button="right")
+    menu.locator("button[data-action='loop']").click()
+    # the notebook's callback sets picker.region = (1.0, 2.0): the drawn region follows
+    page.wait_for_function("document.querySelector('.wb-picker').dataset.region === '1,2'", timeout=20_000)
+
+    page.mouse.click(box["x"] + box["width"] * 0.19, box["y"] + box["height"] / 2, button="right")
+    menu.locator("button[data-action='regenerate']").click()
+    error = page.locator(".wb-picker .wb-error")
+    error.wait_for(state="visible", timeout=20_000)
+    assert "no engine in this test" in error.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "picker_error.png"))
+    page.locator(".wb-picker .wb-error-close").click()
+    error.wait_for(state="hidden", timeout=10_000)
+
+
+def test_play_loop_plays_inside_the_selection(page):
+    page.locator(".wb-picker .wb-loop").click()
+    root = page.locator(".wb-picker")
+    page.wait_for_function("document.querySelector('.wb-picker').dataset.playing === 'true'", timeout=10_000)
+    assert root.get_attribute("data-looping") == "true"
+    time.sleep(1.5)  # longer than the 1 s selection: playback must have wrapped around to its start
+    label = page.locator(".wb-picker .wb-time").inner_text()
+    minutes, seconds = label.split(" / ")[0].split(":")
+    assert 0.9 <= int(minutes) * 60 + float(seconds) <= 2.1, label
+    page.locator(".wb-picker .wb-loop").click()
+    page.wait_for_function("document.querySelector('.wb-picker').dataset.playing === 'false'", timeout=10_000)
+
+
+def test_comment_marker_is_text_and_no_page_errors(page):
+    marker = page.locator(".wb-picker .wb-wave").locator("text=<b>not bold</b> marker")
+    assert marker.count() == 1
+    assert page.errors == []
+
+
+if shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists():
+    pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="jupyter lab is not installed")]
