@@ -27,13 +27,14 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--autoplay-policy=no-user-gesture-required"]
+                  "--autoplay-policy=no-user-gesture-required",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 NOTEBOOK_CELL = """
 import json, pathlib
 import numpy as np
 from workbench.audio import Audio
-from workbench.ui import RegionPicker
+from workbench.ui import Recorder, RegionPicker
 
 out = pathlib.Path({out!r})
 rate = 32000
@@ -53,9 +54,22 @@ def on_action(name, region):
     if name == "regenerate":
         raise RuntimeError("no engine in this test")
 
+def on_comment(at, text):
+    (out / "comment.json").write_text(json.dumps([at, text]))
+
 picker.observe(on_region, "region")
 picker.on_action(on_action)
+picker.on_comment(on_comment)
 picker
+"""
+
+RECORDER_CELL = """
+recorder = Recorder(max_seconds=5)
+def on_recorded(audio):
+    (out / "recorded.json").write_text(json.dumps(
+        [audio.sample_rate, audio.channels, audio.duration, audio.peak(), recorder.recorded_mime]))
+recorder.on_recorded(on_recorded)
+recorder
 """
 
 
@@ -90,7 +104,7 @@ def lab(tmp_path_factory):
     out = work / "out"
     out.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL.format(out=str(out)))]
+    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL.format(out=str(out))), nbformat.v4.new_code_cell(RECORDER_CELL)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, work / "picker.ipynb")
     port, token = free_port(), secrets.token_hex(16)
@@ -209,9 +223,32 @@ def test_play_loop_plays_inside_the_selection(page):
     page.wait_for_function("document.querySelector('.wb-picker').dataset.playing === 'false'", timeout=10_000)
 
 
-def test_comment_marker_is_text_and_no_page_errors(page):
-    marker = page.locator(".wb-picker .wb-wave").locator("text=<b>not bold</b> marker")
-    assert marker.count() == 1
+def test_comment_at_cursor_reaches_the_kernel_and_shows_a_marker(page, lab):
+    box = wave_box(page)
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)  # moves the cursor to ~6 s
+    page.locator(".wb-picker .wb-comment-text").fill("snare too loud")
+    page.locator(".wb-picker .wb-comment").click()
+    at, text = wait_for(lambda: read_json(lab["out"] / "comment.json"), 20, what="the comment")
+    assert text == "snare too loud" and at == pytest.approx(6.0, abs=0.3)
+    page.locator(".wb-picker .wb-wave").locator("text=snare too loud").wait_for(timeout=10_000)
+    # comment text is shown as text, never parsed as HTML
+    assert page.locator(".wb-picker .wb-wave").locator("text=<b>not bold</b> marker").count() == 1
+
+
+def test_recorder_records_the_fake_microphone_into_audio(page, lab):
+    button = page.locator(".wb-recorder .wb-record")
+    button.click()
+    page.wait_for_selector(".wb-recorder[data-recording='true']", timeout=10_000)
+    time.sleep(1.5)
+    button.click()
+    rate, channels, duration, peak, mime = wait_for(lambda: read_json(lab["out"] / "recorded.json"), 30,
+                                                    what="the recording to reach the kernel")
+    assert rate == 32_000 and channels in (1, 2) and 1.0 <= duration <= 3.0, (rate, channels, duration)
+    assert peak > 0.01 and mime.startswith("audio/")  # the fake device plays a beep, not silence
+    page.screenshot(path=str(ARTIFACTS / "recorder.png"))
+
+
+def test_no_errors_on_the_page(page):
     assert page.errors == []
 
 
