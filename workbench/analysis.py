@@ -9,7 +9,7 @@ analysis rate, first). The metrics, one line each:
 - beat_alignment: mean over detected onsets of exp(-(d / sigma)^2), d = distance to the nearest time of a
   16th-note grid (4 per beat), sigma = a quarter of that grid's spacing; 1 = every onset on the grid,
   about 0.44 = onsets at random. NaN without onsets or without a beat grid.
-- tempo_bpm: librosa's beat tracker, refined by a least-squares line through the beat times.
+- tempo_bpm: librosa's beat tracker, refined by a robust (Theil-Sen) line through the beat times.
 - loudness_lufs: integrated loudness, ITU-R BS.1770 (pyloudnorm); -inf for silence.
 - spectral_flatness: mean over non-silent frames of the power spectrum's geometric / arithmetic mean
   (0 = pure tones, 1 = white noise).
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
+import scipy.stats
 
 from .audio import Audio
 from .errors import InvalidInput
@@ -144,9 +145,11 @@ def _onset_envelope(y: np.ndarray) -> np.ndarray:
     return librosa.onset.onset_strength(y=y, sr=ANALYSIS_RATE, hop_length=_HOP)
 
 
-def beat_grid(audio: Audio, *, meter: int = 4) -> BeatGrid:
-    """Tempo and beats with librosa's beat tracker. The tempo is refined by a least-squares line through
-    the beat times; downbeats are a heuristic: the beat phase (of `meter`) with the strongest onsets."""
+def beat_grid(audio: Audio, *, meter: int = 4, steady: bool = True) -> BeatGrid:
+    """Tempo and beats with librosa's beat tracker. The tempo comes from a robust (Theil-Sen) line through
+    the tracked beat times; with `steady` the beats are that line (a constant-tempo grid, right for generated
+    music; steady=False keeps the tracked beats, which follow rubato but also every late or early onset).
+    Downbeats are a heuristic: the beat phase (of `meter`) with the strongest onsets."""
     y = _mono(audio)
     if meter < 1:
         raise InvalidInput(f"meter must be at least 1 beat per bar, got {meter!r}")
@@ -159,8 +162,10 @@ def beat_grid(audio: Audio, *, meter: int = 4) -> BeatGrid:
         return BeatGrid(0.0, (), (), meter)
     beats = librosa.frames_to_time(frames, sr=ANALYSIS_RATE, hop_length=_HOP)
     if beats.size >= 4:
-        slope = np.polyfit(np.arange(beats.size), beats, 1)[0]
-        tempo = 60.0 / slope if slope > 0 else tempo
+        slope, intercept = scipy.stats.theilslopes(beats)[:2]  # robust to the tracker's odd end beats
+        if slope > 0:
+            tempo = 60.0 / slope
+            beats = intercept + slope * np.arange(beats.size) if steady else beats
     strength = [envelope[frames[p::meter]].mean() for p in range(min(meter, frames.size))]
     downbeats = beats[int(np.argmax(strength))::meter]
     return BeatGrid(float(tempo), tuple(map(float, beats)), tuple(map(float, downbeats)), meter)
