@@ -73,6 +73,46 @@ recorder
 """
 
 
+# The same ES module under Panel's AnyWidgetComponent (what the review dashboard does): params mirror
+# RegionPicker's traits and browser_payload() fills them.
+PANEL_APP = """import json, os, pathlib
+import numpy as np
+import panel as pn
+import param
+from workbench.audio import Audio
+from workbench.ui.region_picker import PICKER_ESM, browser_payload
+
+pn.extension()
+OUT = pathlib.Path(os.environ["PICKER_OUT"])
+
+class PanelPicker(pn.custom.AnyWidgetComponent):
+    _esm = PICKER_ESM
+    audio_ogg = param.Bytes(default=b"")
+    audio_mime = param.String(default="audio/ogg")
+    peaks = param.Bytes(default=b"")
+    peaks_channels = param.Integer(default=1)
+    duration = param.Number(default=0.0)
+    revision = param.Integer(default=0)
+    track_id = param.Parameter(default=None)
+    comments = param.List(default=[])
+    height = param.Integer(default=128)
+    busy = param.Boolean(default=False)
+    region = param.Parameter(default=None)
+    zoom = param.Number(default=0.0)
+    error = param.String(default="")
+    action = param.Dict(default={})
+
+rate = 32000
+t = np.arange(rate * 8) / rate
+audio = Audio(0.4 * np.sin(2 * np.pi * 220 * t), rate)
+picker = PanelPicker(**browser_payload(audio), comments=[{"at": 6.0, "end": None, "text": "marker"}], revision=1,
+                     sizing_mode="stretch_width")
+picker.param.watch(lambda e: (OUT / "region.json").write_text(json.dumps(e.new)), "region")
+picker.param.watch(lambda e: (OUT / "action.json").write_text(json.dumps(e.new)), "action")
+picker.servable()
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -254,3 +294,53 @@ def test_no_errors_on_the_page(page):
 
 if shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists():
     pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="jupyter lab is not installed")]
+
+
+def test_same_js_works_under_panel_anywidget_component(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "app.py").write_text(PANEL_APP)
+    port = free_port()
+    log = open(tmp_path / "panel.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", str(tmp_path / "app.py"), "--address", "127.0.0.1",
+         "--port", str(port), f"--allow-websocket-origin=127.0.0.1:{port}"],
+        cwd=tmp_path, env={**os.environ, "PICKER_OUT": str(out), "PYTHONPATH": str(ROOT)},
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _port_open(port) or server.poll() is not None, 90, what="panel serve to listen")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+            page = browser.new_page(viewport={"width": 1200, "height": 500})
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://127.0.0.1:{port}/app", timeout=90_000)
+            # Panel renders in shadow DOM: playwright's CSS locators pierce it
+            page.locator(".wb-picker[data-ready='true']").wait_for(timeout=90_000)
+            box = wave_box(page)
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + box["width"] * 0.25, y)
+            page.mouse.down()
+            for step in range(1, 11):
+                page.mouse.move(box["x"] + box["width"] * (0.25 + 0.025 * step), y)
+            page.mouse.up()
+            region = wait_for(lambda: read_json(out / "region.json"), 20, what="Panel to see the region")
+            assert region[0] == pytest.approx(2.0, abs=0.2) and region[1] == pytest.approx(4.0, abs=0.2)
+            page.mouse.click(box["x"] + box["width"] * 0.37, y, button="right")
+            page.locator(".wb-picker .wb-menu button[data-action='delete']").click()
+            action = wait_for(lambda: read_json(out / "action.json"), 20, what="the action param")
+            assert action["name"] == "delete" and action["start"] == pytest.approx(region[0])
+            page.screenshot(path=str(ARTIFACTS / "panel_picker.png"))
+            assert errors == []
+            browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
