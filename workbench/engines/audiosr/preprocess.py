@@ -30,6 +30,7 @@ __all__ = [
     "log_mel_and_magnitude",
     "locate_cutoff",
     "find_cutoff_index",
+    "cutoff_from_magnitude",
     "filter_type_for_seed",
     "lowpass",
     "prepare_window",
@@ -67,7 +68,7 @@ def sinc_resample(x: np.ndarray, orig_rate: int, new_rate: int = MODEL_RATE) -> 
     scale = base / orig
     kernels = torch.where(t == 0, torch.tensor(1.0, dtype=dtype), t.sin() / t)
     kernels = kernels * (window * scale)
-    wave = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(-1, len(x))
+    wave = torch.from_numpy(np.array(x, dtype=np.float32)).reshape(1, -1)
     length = wave.shape[-1]
     wave = torch.nn.functional.pad(wave, (width, width + orig))
     out = torch.nn.functional.conv1d(wave[:, None], kernels, stride=orig)
@@ -138,6 +139,12 @@ def find_cutoff_index(energy: np.ndarray, percentile: float) -> int:
     return int(len(energy) - 1 - below[0]) if len(below) else 0
 
 
+def cutoff_from_magnitude(magnitude) -> float:
+    """Cut-off in Hz from |STFT| [frames, 1024]; below 1 kHz (near-silence) the whole band is kept."""
+    cutoff = locate_cutoff(magnitude) / 1024 * 24000
+    return 24000.0 if cutoff < 1000 else cutoff
+
+
 def filter_type_for_seed(seed: int) -> str:
     """The filter family the original draws for `seed` (numpy's legacy RNG, first draw)."""
     return str(np.random.RandomState(int(seed)).choice(list(FILTER_TYPES)))
@@ -185,20 +192,19 @@ class WindowInput:
     cutoff_hz: tuple[float, ...]
 
 
-def prepare_window(waveform_48k: np.ndarray, ftype: str) -> WindowInput:
+def prepare_window(waveform_48k: np.ndarray, ftype: str, cutoff_hz: float | None = None) -> WindowInput:
     """Build the model input for one or more 48 kHz windows ([samples] or [B, samples]).
 
     The low-pass cut-off comes from the window's own spectrum (98.5 % of the cumulative magnitude;
-    below 1 kHz the whole band is kept), as the original does.
+    below 1 kHz the whole band is kept), as the original does, unless `cutoff_hz` is given (the
+    upscaler measures it once over the whole input so that every window agrees).
     """
     batch = np.atleast_2d(np.asarray(waveform_48k, dtype=np.float32))
     wave = torch.from_numpy(batch.copy())
     log_mel, magnitude = log_mel_and_magnitude(wave)
     lowpassed, cutoffs = [], []
     for row, mag in zip(batch, magnitude, strict=True):
-        cutoff = locate_cutoff(mag.numpy()) / 1024 * 24000
-        if cutoff < 1000:
-            cutoff = 24000
+        cutoff = cutoff_hz if cutoff_hz is not None else cutoff_from_magnitude(mag)
         # A cut-off at Nyquist would make the filter design fail: nothing to remove, keep the input.
         filtered = lowpass(row, cutoff, ftype) if cutoff < 24000 else row.astype(np.float64)
         lowpassed.append(torch.tensor(np.ascontiguousarray(filtered), dtype=torch.float32))
