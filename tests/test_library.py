@@ -256,3 +256,11 @@ def test_migrations_recorded_and_rebuild_keeps_rows(lib):
         assert "public" not in [r[0] for r in con.execute("describe tracks").fetchall()]
     with pytest.raises(LibraryError, match="newer workbench"):
         Library(lib.path)
+
+
+def test_unwritable_audio_folder_is_a_clear_error_with_nothing_half_written(tmp_path):
+    (tmp_path / "audio").write_text("a file where the audio folder should be")
+    lib = Library(tmp_path / "library.duckdb")
+    with pytest.raises(LibraryError, match="cannot write the audio file"):
+        lib.add(tone(0.1))
+    assert lib.count(include_trash=True) == 0 and lib.check(min_age=0).ok

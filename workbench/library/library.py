@@ -28,7 +28,7 @@ from ..errors import InvalidInput, LibraryError, TrackNotFound
 from .comments_albums import CommentsAlbumsMixin
 from .locking import DEFAULT_LOCK_TIMEOUT, LibraryLock, connect_with_retry
 from .models import IdList as _IdList
-from .models import Track, as_region, clean_tags, new_id, to_json, to_utc, track_ids, utc_now
+from .models import Track, as_region, clean_tags, from_json, new_id, to_json, to_utc, track_ids, utc_now
 from .queries import TRACK_COLUMNS, count_sql, naive_utc, page_sql, row_to_track, track_filters
 from .schema import applied_migrations, apply_migrations
 from .sweep_store import SweepStoreMixin
@@ -99,11 +99,13 @@ class Library(CommentsAlbumsMixin, SweepStoreMixin):
                 con.begin()
                 yield con
                 con.commit()
-            except BaseException:
+            except BaseException as error:
                 try:
                     con.rollback()
                 except duckdb.Error:
                     pass  # the transaction was already aborted by the error
+                if isinstance(error, duckdb.IOException):  # disk full, unwritable folder...
+                    raise LibraryError(f"the library {self.path} could not be written: {error}") from error
                 raise
             finally:
                 con.close()
@@ -159,7 +161,10 @@ class Library(CommentsAlbumsMixin, SweepStoreMixin):
                                     model=model, extra=extra, public=public, created_at=created_at)
         track_id = new_id(fields["created_at"])
         file = self._audio_path(track_id, fields["created_at"], audio)
-        audio.save(file)
+        try:
+            audio.save(file)
+        except OSError as error:  # disk full, read-only folder...: nothing half-written stays (atomic save)
+            raise LibraryError(f"cannot write the audio file {file}: {error.strerror or error}") from None
         try:
             with self._session("add track") as con:
                 if fields["parent_id"]:
@@ -169,7 +174,14 @@ class Library(CommentsAlbumsMixin, SweepStoreMixin):
         except BaseException:
             file.unlink(missing_ok=True)  # no file without its row, where we can help it
             raise
-        return self.get(track_id)
+        region = fields["region"]
+        return Track(id=track_id, filepath=self.relative(file), duration=audio.duration,
+                     sample_rate=audio.sample_rate, channels=audio.channels,
+                     created_at=fields["created_at"],
+                     prompt=fields["prompt"], seed=fields["seed"], engine=fields["engine"], model=fields["model"],
+                     config=from_json(fields["config"]), parent_id=fields["parent_id"],
+                     derivation=fields["derivation"], region=region, public=fields["public"],
+                     tags=tuple(fields["tags"]), extra=from_json(fields["extra"]))
 
     def _audio_path(self, track_id: str, created_at: datetime, audio: Audio) -> Path:
         suffix = ".flac" if self.audio_format == "flac" and audio.peak() <= 1.0 else ".wav"

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from ..errors import LibraryBusy
+from ..errors import LibraryBusy, LibraryError
 
 __all__ = ["LibraryLock", "connect_with_retry", "DEFAULT_LOCK_TIMEOUT"]
 
@@ -73,6 +73,9 @@ class LibraryLock:
                 f"the library {self.db_path} is busy: waited {waited:.1f} s for its lock file {self.path} "
                 f"(held by {self.holder()}); retry, or open the Library with a longer lock_timeout"
             ) from None
+        except OSError as error:  # an unwritable or missing folder, not a busy library
+            raise LibraryError(f"cannot create the library's lock file {self.path}: {error.strerror or error}") \
+                from None
         try:
             yield
         finally:
