@@ -165,7 +165,9 @@ class VampNetInpainter:
     def _mask(self, codes: torch.Tensor, span, params: GenerationParams, mono: np.ndarray) -> torch.Tensor:
         """1 inside the span (minus the loyalty / structure prompts), 0 outside."""
         b, c, t = codes.shape
-        lo, hi = math.floor(span[0] * self.sample_rate / self.hop), math.ceil(span[1] * self.sample_rate / self.hop)
+        # a tiny epsilon so spans that are whole tokens do not spill into the neighbour by float error
+        lo = math.floor(span[0] * self.sample_rate / self.hop + 1e-6)
+        hi = math.ceil(span[1] * self.sample_rate / self.hop - 1e-6)
         inside = torch.zeros((b, c, t), dtype=torch.long)
         inside[..., lo:min(hi, t)] = 1
         keep = torch.zeros((b, c, t), dtype=torch.long)
