@@ -79,7 +79,9 @@ class SketchPlan:
 def read_prompt(prompt: str) -> dict[str, Any]:
     """The musical words of a prompt: tempo (None if unnamed), key, mode, energy, style, instruments."""
     text = " " + " ".join(re.findall(r"[a-z0-9#\-.]+", prompt.lower())) + " "
-    has = lambda words: any(f" {w} " in text or f" {w}s " in text for w in words)  # noqa: E731
+
+    def has(words):  # a word or its plural
+        return any(f" {w} " in text or f" {w}s " in text for w in words)
     out: dict[str, Any] = {"tempo": None, "tonic": None, "mode": None, "instruments": {}}
     if m := re.search(r"(\d+(?:\.\d+)?)\s*bpm", text):
         bpm = float(m.group(1))
@@ -124,10 +126,12 @@ class SketchEngine:
                 raise InvalidInput(f"{name} must be an Audio or None, got {type(value).__name__}")
         melody_pcs = _pitch_classes(melody) if melody is not None else None
         ref = _Reference.of(prompt_audio, prompt_audio.duration) if prompt_audio is not None else None
+        if ref is None and melody is not None and any(row.loyalty > 0 for row in rows):
+            melody_ref = _Reference.of(melody, 0.0)  # tempo and key of the melody, for rows that follow it
         out = []
         for i, row in enumerate(rows):
             raise_if_cancelled(cancel)
-            audio_ref = ref or (_Reference.of(melody, 0.0) if melody is not None and row.loyalty > 0 else None)
+            audio_ref = ref or (melody_ref if melody is not None and row.loyalty > 0 else None)
             audio = _render(row, _plan(row, audio_ref), melody_pcs)
             if prompt_audio is not None:
                 audio = audio.match_loudness(prompt_audio)
