@@ -33,6 +33,8 @@ __all__ = ["Audio", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
 MIN_SAMPLE_RATE = 1_000
 MAX_SAMPLE_RATE = 768_000
 
+_OGG_CHUNK = 65536  # frames per Vorbis write
+
 # File formats we write, by extension: (libsndfile format, default subtype).
 _WRITE_FORMATS = {
     ".wav": ("WAV", "FLOAT"),  # float keeps a lossless round trip of what the engines produced
@@ -162,9 +164,15 @@ class Audio:
 
     def to_ogg_bytes(self, quality: float = 0.4) -> bytes:
         """Ogg Vorbis bytes for a browser player (`quality` 0..1, libvorbis VBR)."""
+        if not 0.0 <= float(quality) <= 1.0:
+            raise InvalidInput(f"Ogg quality must be within 0..1, got {quality}")
         buffer = io.BytesIO()
-        sf.write(buffer, self._samples.T, self._sample_rate, format="OGG", subtype="VORBIS",
-                 compression_level=1.0 - float(np.clip(quality, 0.0, 1.0)))
+        frames = self._samples.T
+        # libsndfile 1.2.2 crashes writing ~4M+ Vorbis frames in one call: write in chunks.
+        with sf.SoundFile(buffer, "w", self._sample_rate, self.channels, format="OGG", subtype="VORBIS",
+                          compression_level=1.0 - float(quality)) as handle:
+            for start in range(0, frames.shape[0], _OGG_CHUNK):
+                handle.write(frames[start : start + _OGG_CHUNK])
         return buffer.getvalue()
 
     # ----------------------------------------------------------------- conversions

@@ -25,8 +25,8 @@ class Choice:
 
 
 def _musicgen(name: str, device):
-    from .musicgen import MusicGenEngine
-    return MusicGenEngine.load(name, device=device)
+    from .musicgen import load_musicgen
+    return load_musicgen(name, device=device)
 
 
 def _sketch(name: str, device):

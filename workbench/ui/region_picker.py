@@ -11,7 +11,6 @@ peaks computed here, never raw samples: a 10-minute 48 kHz stereo track is ~3 MB
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import traceback
@@ -21,7 +20,6 @@ from typing import Any
 
 import anywidget
 import numpy as np
-import soundfile as sf
 import traitlets
 
 from ..audio import Audio
@@ -56,23 +54,14 @@ PEAKS_PER_SECOND = 50
 MIN_PEAKS = 200
 MAX_PEAKS = 20_000  # 160 KB of float32 for a stereo track, enough detail to zoom a long track
 MAX_ZOOM = 5_000  # pixels per second
-_ENCODE_CHUNK = 65_536  # frames per write: libsndfile 1.2 crashes writing millions of Vorbis frames at once
 
 ActionCallback = Callable[[str, Region], Any]
 CommentCallback = Callable[[float, str], Any]
 
 
 def encode_ogg(audio: Audio, quality: float = PREVIEW_QUALITY) -> bytes:
-    """Ogg Vorbis bytes of `audio`, written in chunks (safe for long audio)."""
-    if not 0.0 <= float(quality) <= 1.0:
-        raise InvalidInput(f"Ogg quality must be within 0..1, got {quality}")
-    buffer = io.BytesIO()
-    frames = audio.samples.T
-    with sf.SoundFile(buffer, "w", audio.sample_rate, audio.channels, format="OGG", subtype="VORBIS",
-                      compression_level=1.0 - float(quality)) as handle:
-        for start in range(0, frames.shape[0], _ENCODE_CHUNK):
-            handle.write(frames[start:start + _ENCODE_CHUNK])
-    return buffer.getvalue()
+    """Ogg Vorbis bytes of `audio` for the browser (see Audio.to_ogg_bytes)."""
+    return audio.to_ogg_bytes(quality)
 
 
 def browser_payload(audio: Audio, *, max_rate: int | None = None, quality: float | None = None,
