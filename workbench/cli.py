@@ -52,10 +52,40 @@ def _run_check(args: argparse.Namespace) -> int:
     return 0 if report.ok or args.repair else 1
 
 
+# ----------------------------------------------------------------- dashboard
+def _add_dashboard(parser: argparse.ArgumentParser) -> None:
+    _add_db(parser)
+    parser.add_argument("--port", type=int, default=5006, help="port to serve on (default 5006)")
+    parser.add_argument("--address", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1; any other needs --basic-auth)")
+    parser.add_argument("--basic-auth", metavar="FILE", default=None,
+                        help='JSON file of {"user": "password"}; visitors must log in')
+    parser.add_argument("--cookie-secret", metavar="HEX", default=None,
+                        help="secret for login cookies (default: a fresh random one per start)")
+    parser.add_argument("--read-only", action="store_true", help="no deletes and no album edits")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="HOST[:PORT]",
+                        help="websocket origin browsers reach the server by (repeatable)")
+
+
+def _run_dashboard(args: argparse.Namespace) -> int:
+    import os
+
+    from .dashboards.serving import ServeSettings, panel_serve_command
+
+    argv, env = panel_serve_command(ServeSettings(
+        db=args.db, port=args.port, address=args.address, basic_auth=args.basic_auth,
+        cookie_secret=args.cookie_secret, read_only=args.read_only, allow_origins=args.allow_origin))
+    print(f"workbench dashboard: serving {env['WORKBENCH_DB']} on http://{args.address}:{args.port}/",
+          file=sys.stderr, flush=True)
+    os.execve(argv[0], argv, env)  # become the server: signals and exit status are panel's own
+    return 0  # not reached
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {
     "migrate": ("import an old MusicGen Studio metadata/ folder into a library", _add_migrate, _run_migrate),
     "check": ("find (and --repair) drift between library rows and audio files", _add_check, _run_check),
+    "dashboard": ("serve the review dashboard (panel serve) on this library", _add_dashboard, _run_dashboard),
 }
 
 
