@@ -49,7 +49,7 @@ def effective_crossfade(audio: Audio, region: Region, crossfade: float) -> float
 def _seam_score(result: Audio, region: Region) -> float:
     scores = []
     for at in (region.start, region.end):
-        if 0 < at < result.duration:
+        if 0.01 <= at <= result.duration - 0.01:  # seam_score needs material on both sides
             scores.append(analysis.seam_score(result, at=at))
     return float(np.mean(scores)) if scores else 0.0
 
