@@ -53,7 +53,7 @@ pytest: install-test
 test: lint pytest
 
 bench: install-test
-	$(PY) bench/run_all.py
+	cd bench && ../$(PY) run_all.py $(BENCH_ARGS)
 
 # Rebuild the widget bundle (the built file is committed; users never need node).
 js:
