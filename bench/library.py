@@ -40,6 +40,8 @@ while not stop.exists():
     lib.add_comment(track, at=1.0, text=f"other {n}")
     lib.set_favorite(track, n % 2 == 0)
     n += 2
+    if n == 2:
+        print("writing", flush=True)
 print(n)
 """
 
@@ -117,7 +119,8 @@ def bench_size(folder: Path, n: int, repeat: int, writes: int) -> list[tuple[str
     stop.unlink(missing_ok=True)
     other = subprocess.Popen([sys.executable, "-c", SECOND_WRITER, str(path), track.id, str(stop)],
                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # let it import and start writing
+    if other.stdout.readline().strip() != "writing":  # measure only once it really writes
+        raise SystemExit("the second writer process failed to start")
     contended = timed(lambda: lib.add_comment(track, at=1.0, text="bench"), writes)
     stop.touch()
     other_ops = int(other.communicate(timeout=120)[0].strip() or 0)
