@@ -1,8 +1,9 @@
 """The review dashboard served by `workbench dashboard` (panel serve), used in headless Chromium.
 
-One server per module on 127.0.0.1 and a free port, over a library this test prepares. A person's
-actions in the page are checked in the DuckDB file; the library's changes from another process are
-checked in the page. Screenshots go to test-artifacts/dashboard/.
+One server per module on 127.0.0.1 and a free port, with basic auth (so the login is tested on the
+way in), over a library this test prepares. A person's actions in the page are checked in the DuckDB
+file; the library's changes from another process are checked in the page. Screenshots go to
+test-artifacts/dashboard/.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dashboard_fixtures import (
 
 from workbench import Library
 
+USERS = {"reviewer": "s3cret-pass"}
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
 
 
@@ -38,9 +40,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("review")
     data = make_library(folder)
+    users = folder / "users.json"
+    users.write_text(json.dumps(USERS))
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    proc = start_dashboard(folder / "library.duckdb", port, log=ARTIFACTS / "server.log")
+    proc = start_dashboard(folder / "library.duckdb", port, "--basic-auth", str(users), "--cookie-secret",
+                           "ab" * 32, log=ARTIFACTS / "server.log")
     yield {**data, "url": f"http://127.0.0.1:{port}/", "db": folder / "library.duckdb", "proc": proc}
     stop(proc)
 
@@ -64,7 +69,7 @@ def page(browser, served):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("request", lambda r: page.outside_requests.append(r.url)
             if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
-    page.goto(served["url"])
+    log_in(page, served["url"], "reviewer", USERS["reviewer"])
     page.wait_for_selector(".wb-card", timeout=60_000)
     yield page
     context.close()
@@ -91,6 +96,15 @@ _DEEP_TEXT = """(selector) => {
 def deep_text(page, selector: str = "body") -> str:
     """The text under every element matching `selector`, shadow roots included (Panel renders in them)."""
     return " ".join(page.evaluate(_DEEP_TEXT, selector).split())
+
+
+def log_in(page, url: str, user: str, password: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("input[name=username]", timeout=30_000)
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.locator("button[type=submit], input[type=submit]").first.click()
+    page.wait_for_load_state()
 
 
 def shot(page, name: str) -> None:
@@ -203,35 +217,20 @@ def test_other_addresses_without_auth_are_refused(tmp_path):
     assert "--basic-auth" in result.stderr and "OAuth" in result.stderr and "0.0.0.0" in result.stderr
 
 
-def test_basic_auth_sends_strangers_to_the_login(tmp_path, served, browser):
-    users = tmp_path / "users.json"
-    users.write_text(json.dumps({"reviewer": "s3cret-pass"}))
-    port = free_port()
-    proc = start_dashboard(served["db"], port, "--basic-auth", str(users), "--cookie-secret", "ab" * 32,
-                           log=ARTIFACTS / "server-auth.log")
-    try:
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
+def test_basic_auth_sends_strangers_to_the_login(served, browser):
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
 
-        with pytest.raises(urllib.error.HTTPError) as answer:
-            urllib.request.build_opener(NoRedirect).open(f"http://127.0.0.1:{port}/", timeout=10)
-        assert answer.value.code in (302, 303, 307) and "/login" in answer.value.headers["Location"]
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{port}/")
-        assert "/login" in page.url
-        shot(page, "login")
-        page.fill("input[name=username]", "reviewer")
-        page.fill("input[name=password]", "wrong")
-        page.locator("button[type=submit], input[type=submit]").first.click()
-        page.wait_for_load_state()
-        assert "/login" in page.url and page.locator(".wb-card").count() == 0
-        page.fill("input[name=username]", "reviewer")
-        page.fill("input[name=password]", "s3cret-pass")
-        page.locator("button[type=submit], input[type=submit]").first.click()
-        page.wait_for_selector(".wb-card", timeout=60_000)
-        assert "/login" not in page.url
-        context.close()
-    finally:
-        stop(proc)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(served["url"], timeout=10)
+    assert answer.value.code in (302, 303, 307) and "/login" in answer.value.headers["Location"]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served["url"])
+    assert "/login" in page.url
+    shot(page, "login")
+    log_in(page, served["url"], "reviewer", "wrong password")
+    page.wait_for_timeout(1000)
+    assert "/login" in page.url and page.locator(".wb-card").count() == 0
+    context.close()

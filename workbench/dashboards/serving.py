@@ -24,6 +24,7 @@ __all__ = ["ServeSettings", "review_app_path", "panel_serve_command", "DEFAULT_P
 DEFAULT_PORT = 5006
 _REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "review.ipynb"
 _PACKAGED_APP = Path(__file__).resolve().with_name("review_app.py")
+LOGIN_TEMPLATE = Path(__file__).resolve().with_name("login.html")  # Panel's own loads a logo from a CDN
 _WILDCARDS = ("0.0.0.0", "::", "")
 
 
@@ -93,6 +94,7 @@ def panel_serve_command(settings: ServeSettings, app: Path | None = None) -> tup
         argv += ["--allow-websocket-origin", origin]
     if settings.basic_auth:
         argv += ["--basic-auth", str(_check_basic_auth(settings.basic_auth)),
-                 "--cookie-secret", settings.cookie_secret or secrets.token_hex(32)]
+                 "--cookie-secret", settings.cookie_secret or secrets.token_hex(32),
+                 "--basic-login-template", str(LOGIN_TEMPLATE)]
     env = dict(os.environ, WORKBENCH_DB=str(library.path), WORKBENCH_READ_ONLY="1" if settings.read_only else "")
     return argv, env
