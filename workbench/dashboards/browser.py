@@ -16,7 +16,7 @@ import param
 from .safety import text_html
 from .session import LibraryAccess
 
-__all__ = ["LibraryBrowser", "PAGE_SIZE", "ALL_ALBUMS"]
+__all__ = ["LibraryBrowser", "show_flag_state", "PAGE_SIZE", "ALL_ALBUMS"]
 
 PAGE_SIZE = 24
 ALL_ALBUMS = "(all albums)"
@@ -27,6 +27,14 @@ def _when(track) -> str:
     return track.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def show_flag_state(toggle, on_style: str) -> None:
+    """A flag toggle is coloured when set and pale when not (Panel's pressed look is too subtle)."""
+    def paint(event=None):
+        toggle.color = on_style if toggle.value else "light"
+    toggle.param.watch(paint, "value")
+    paint()
+
+
 class LibraryBrowser(param.Parameterized):
     opened = param.String(default=None, allow_None=True, doc="id of the track the user opened")
     view = param.Selector(default="grid", objects=["grid", "list"])
@@ -34,18 +42,18 @@ class LibraryBrowser(param.Parameterized):
     def __init__(self, access: LibraryAccess, **params):
         super().__init__(**params)
         self.access = access
-        self.favourites = pn.widgets.Checkbox(name="Favourites only", css_classes=["wb-filter-fav"])
-        self.album = pn.widgets.Select(name="Album", options=[ALL_ALBUMS], width=180)
-        self.since = pn.widgets.DatePicker(name="From", width=130)
-        self.until = pn.widgets.DatePicker(name="Until", width=130)
-        self.text = pn.widgets.TextInput(name="Prompt contains", placeholder="words...", width=200,
+        self.favourites = pn.widgets.Checkbox(label="Favourites only", css_classes=["wb-filter-fav"])
+        self.album = pn.widgets.Select(label="Album", options=[ALL_ALBUMS], width=180)
+        self.since = pn.widgets.DatePicker(label="From", width=130)
+        self.until = pn.widgets.DatePicker(label="Until", width=130)
+        self.text = pn.widgets.TextInput(label="Prompt contains", placeholder="words...", width=200,
                                          css_classes=["wb-filter-text"])
-        self.tags = pn.widgets.TextInput(name="Tags (comma separated)", placeholder="tag, tag", width=180)
-        self.order = pn.widgets.Select(name="Sort", options=_ORDERS, width=110)
+        self.tags = pn.widgets.TextInput(label="Tags (comma separated)", placeholder="tag, tag", width=180)
+        self.order = pn.widgets.Select(label="Sort", options=_ORDERS, width=110)
         self.view_toggle = pn.widgets.RadioButtonGroup(options=["grid", "list"], value=self.view,
                                                        css_classes=["wb-view-toggle"])
-        self.prev_page = pn.widgets.Button(name="< Prev", width=70, disabled=True)
-        self.next_page = pn.widgets.Button(name="Next >", width=70, disabled=True)
+        self.prev_page = pn.widgets.Button(label="< Prev", width=70, disabled=True)
+        self.next_page = pn.widgets.Button(label="Next >", width=70, disabled=True)
         self.page_label = pn.pane.HTML("", css_classes=["wb-page-label"])
         self.page = 0
         self.items = pn.FlexBox(css_classes=["wb-tracks"], sizing_mode="stretch_width")
@@ -130,12 +138,14 @@ class LibraryBrowser(param.Parameterized):
 
     # ----------------------------------------------------------------- cards
     def _card(self, track) -> dict:
-        heart = pn.widgets.Toggle(name="\u2665", value=track.favorite, button_type="danger", width=44,
+        heart = pn.widgets.Toggle(label="\u2665", value=track.favorite, width=44,
                                   css_classes=["wb-heart"])
-        dislike = pn.widgets.Toggle(name="\u2717", value=track.disliked, button_type="warning", width=44,
+        dislike = pn.widgets.Toggle(label="\u2717", value=track.disliked, width=44,
                                     css_classes=["wb-dislike"])
-        open_button = pn.widgets.Button(name="Open", width=64, css_classes=["wb-open"])
+        open_button = pn.widgets.Button(label="Open", width=64, css_classes=["wb-open"])
         text = pn.pane.HTML(self._card_html(track), sizing_mode="stretch_width", margin=(0, 4))
+        show_flag_state(heart, "danger")
+        show_flag_state(dislike, "warning")
         heart.param.watch(lambda e, tid=track.id: self._flag(tid, "favorite", e.new), "value")
         dislike.param.watch(lambda e, tid=track.id: self._flag(tid, "disliked", e.new), "value")
         open_button.on_click(lambda e, tid=track.id: setattr(self, "opened", tid) if self.opened != tid
@@ -154,7 +164,8 @@ class LibraryBrowser(param.Parameterized):
         tags = ", ".join(track.tags)
         meta = f"{track.duration:.1f} s &middot; {text_html(track.derivation)} &middot; {_when(track)}"
         if self.view == "list":
-            meta += (f" &middot; {track.sample_rate} Hz &middot; seed {text_html(track.seed)} &middot; "
+            seed = "-" if track.seed is None else track.seed
+            meta += (f" &middot; {track.sample_rate} Hz &middot; seed {text_html(seed)} &middot; "
                      f"{text_html(track.engine or '-')} &middot; id {text_html(track.id)}")
         comments = f"{track.comment_count} comment{'s' if track.comment_count != 1 else ''}"
         return (f'<div class="wb-prompt" style="font-weight:600;overflow-wrap:anywhere">{text_html(prompt)}</div>'

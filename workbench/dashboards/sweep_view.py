@@ -35,9 +35,9 @@ class SweepView:
         self._shown: tuple | None = None
         self._result: SweepResult | None = None
         self._table = None
-        self.sweep = pn.widgets.Select(name="Sweep", options=[NO_SWEEP], width=420, css_classes=["wb-sweep-select"])
-        self.metric = pn.widgets.Select(name="Metric", options=[], width=200, css_classes=["wb-sweep-metric"])
-        self.seed = pn.widgets.Select(name="Seed", options=[], width=100)
+        self.sweep = pn.widgets.Select(label="Sweep", options=[NO_SWEEP], width=420, css_classes=["wb-sweep-select"])
+        self.metric = pn.widgets.Select(label="Metric", options=[], width=200, css_classes=["wb-sweep-metric"])
+        self.seed = pn.widgets.Select(label="Seed", options=[], width=100)
         self.summary = pn.pane.HTML("", sizing_mode="stretch_width")
         self.heatmap = pn.pane.Matplotlib(None, dpi=80, tight=True, css_classes=["wb-heatmap"])
         self.cells = pn.Column(css_classes=["wb-sweep-cells"])
@@ -134,7 +134,7 @@ class SweepView:
             if isinstance(value, float) and math.isfinite(value):
                 label += f" : {value:.3f}"
             track_id = row.get("track_id")
-            button = pn.widgets.Button(name=label, width=260, css_classes=["wb-sweep-cell"],
+            button = pn.widgets.Button(label=label, width=260, css_classes=["wb-sweep-cell"],
                                        disabled=not isinstance(track_id, str))
             button.on_click(lambda e, tid=track_id, text=label: self.play(tid, text))
             buttons.append(button)

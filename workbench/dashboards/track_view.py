@@ -10,6 +10,7 @@ from __future__ import annotations
 import panel as pn
 
 from ..errors import AudioFileError
+from .browser import show_flag_state
 from .player import WaveformPlayer, track_payload
 from .safety import text_html
 from .session import LibraryAccess
@@ -35,24 +36,26 @@ class TrackView:
                                   css_classes=["wb-track-title"])
         self.player = WaveformPlayer(min_height=170, visible=False)
         self.player.on_action(self._on_player_action)
-        self.heart = pn.widgets.Toggle(name="\u2665 Favourite", button_type="danger", width=120,
+        self.heart = pn.widgets.Toggle(label="\u2665 Favourite", width=120,
                                        css_classes=["wb-track-heart"])
-        self.dislike = pn.widgets.Toggle(name="\u2717 Dislike", button_type="warning", width=100,
+        self.dislike = pn.widgets.Toggle(label="\u2717 Dislike", width=100,
                                          css_classes=["wb-track-dislike"])
         self.heart.param.watch(lambda e: self._flag("favorite", e.new), "value")
         self.dislike.param.watch(lambda e: self._flag("disliked", e.new), "value")
+        show_flag_state(self.heart, "danger")
+        show_flag_state(self.dislike, "warning")
         self.album = pn.widgets.Select(options=[NO_ALBUM], width=200, css_classes=["wb-album-select"])
-        self.add_album = pn.widgets.Button(name="Add to album", width=110, css_classes=["wb-add-album"])
+        self.add_album = pn.widgets.Button(label="Add to album", width=110, css_classes=["wb-add-album"])
         self.add_album.on_click(lambda e: self._album_edit("add"))
         edits = not access.read_only
-        self.remove_album = pn.widgets.Button(name="Remove from album", width=150, visible=edits)
+        self.remove_album = pn.widgets.Button(label="Remove from album", width=150, visible=edits)
         self.remove_album.on_click(lambda e: self._album_edit("remove"))
         self.new_album = pn.widgets.TextInput(placeholder="New album title", width=180, visible=edits,
                                               css_classes=["wb-new-album"])
-        self.create_album = pn.widgets.Button(name="Create album", width=110, visible=edits,
+        self.create_album = pn.widgets.Button(label="Create album", width=110, visible=edits,
                                               css_classes=["wb-create-album"])
         self.create_album.on_click(lambda e: self._create_album())
-        self.trash = pn.widgets.Button(name="Move to trash", button_type="light", width=120, visible=edits,
+        self.trash = pn.widgets.Button(label="Move to trash", color="light", width=120, visible=edits,
                                        css_classes=["wb-trash"])
         self.trash.on_click(lambda e: self._trash())
         self.comment_list = pn.Column(sizing_mode="stretch_width", css_classes=["wb-comments"])
@@ -82,8 +85,8 @@ class TrackView:
             self.access.note(f"Cannot play track {track.id}: {error}", "error")
             self.title.object += (f'<div class="wb-refused" role="alert" style="color:#8a1c1c">'
                                   f"Audio refused: {text_html(error)}</div>")
-            self._comments = []
-            self.refresh_comments()
+            self._comments = self.access.read("load comments", lambda: lib.comments(track.id), []) or []
+            self._render_comments()
             return
         self.access.note("")
         comments = self.access.read("load comments", lambda: lib.comments(track.id), []) or []
@@ -93,12 +96,12 @@ class TrackView:
         self._render_comments()
 
     def _show_meta(self, track) -> None:
-        tags = ", ".join(track.tags) or "-"
+        tags, seed = ", ".join(track.tags) or "-", "-" if track.seed is None else track.seed
         self.title.object = (
             f'<div class="wb-track-prompt" style="font-size:16px;font-weight:600;overflow-wrap:anywhere">'
             f"{text_html(track.prompt or '(no prompt)')}</div>"
             f'<div style="font-size:12px;color:#555">{track.duration:.2f} s &middot; {track.sample_rate} Hz '
-            f"&middot; {text_html(track.derivation)} &middot; seed {text_html(track.seed)} &middot; "
+            f"&middot; {text_html(track.derivation)} &middot; seed {text_html(seed)} &middot; "
             f"engine {text_html(track.engine or '-')} &middot; tags {text_html(tags)} &middot; "
             f"id {text_html(track.id)}</div>")
         self._syncing = True
@@ -134,7 +137,7 @@ class TrackView:
                 f'<span style="color:#888;font-size:11px">{who}</span>', sizing_mode="stretch_width", margin=(2, 5))
             row = [text]
             if not self.access.read_only:
-                delete = pn.widgets.Button(name="Delete", button_type="light", width=70, height=28,
+                delete = pn.widgets.Button(label="Delete", color="light", width=70, height=28,
                                            css_classes=["wb-delete-comment"])
                 delete.on_click(lambda e, cid=comment.id: self._delete_comment(cid))
                 row.append(delete)
