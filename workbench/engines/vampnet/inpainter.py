@@ -179,7 +179,7 @@ class VampNetInpainter:
         if width > 0:
             frames = onset_frames(mono, self.sample_rate, self.hop)
             keep[:, :lowest] |= (1 - onset_mask((b, c, t), frames, width))[:, :lowest]
-        return inside * (1 - keep)
+        return (inside * (1 - keep)).to(codes.device)
 
     def _settings(self, params: GenerationParams) -> SamplingSettings:
         return SamplingSettings(steps=self.coarse_steps, temperature=params.weirdness,

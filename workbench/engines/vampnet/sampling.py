@@ -117,7 +117,7 @@ def generate(model, start_tokens: torch.Tensor, mask: torch.Tensor, settings: Sa
     if settings.seed is not None:
         _seed_everything(settings.seed)
     ncc, n_pred, token = cfg.n_conditioning_codebooks, cfg.n_predict_codebooks, cfg.mask_token
-    mask = mask.clone().long()
+    mask = mask.to(start_tokens.device).long().clone()
     mask[:, :ncc] = 0
     z = torch.where(mask.bool(), torch.full_like(start_tokens, token), start_tokens)
     n_start = int((z == token).sum())
@@ -131,7 +131,7 @@ def generate(model, start_tokens: torch.Tensor, mask: torch.Tensor, settings: Sa
         tokens = torch.where(flat_mask, sampled, _flatten(z[:, ncc:]))
         probs = torch.where(flat_mask, selected, torch.full_like(selected, math.inf))
         gamma = float(torch.clamp(torch.cos(torch.tensor(r * math.pi / 2)), 1e-10, 1.0))
-        num = torch.full((z.shape[0], 1), math.floor(gamma * n_start), dtype=torch.long)
+        num = torch.full((z.shape[0], 1), math.floor(gamma * n_start), dtype=torch.long, device=z.device)
         if i != steps - 1:
             num = torch.minimum(torch.clamp(num, min=1), flat_mask.sum(-1, keepdim=True) - 1)
         noise = torch.zeros_like(probs).uniform_(1e-20, 1)  # drawn every step, as upstream
