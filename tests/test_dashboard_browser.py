@@ -178,6 +178,27 @@ def test_track_added_by_another_process_shows_up(page, served):
     shot(page, "new-track-from-another-process")
 
 
+def test_a_busy_notebook_process_costs_no_clicks_and_shows_no_lock_error(page, served):
+    """Another process writes continuously while a reviewer hearts tracks: every click lands."""
+    code = ("import sys, time; sys.path.insert(0, 'tests'); from dashboard_fixtures import tone; "
+            "from workbench import Library; "
+            f"lib = Library({str(served['db'])!r}); t = lib.add(tone(770.0), prompt='busy writer'); "
+            "end = time.monotonic() + 6\n"
+            "while time.monotonic() < end: lib.add_comment(t, 0.5, 'tick')\n"
+            "print(t.id, len(lib.comments(t)))")
+    writer = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    lib = Library(served["db"])
+    targets = [served["tracks"][0], served["html_track"]]
+    for track in targets:
+        page.locator(f".wb-track-{track.id} .wb-heart button").click()
+        page.wait_for_timeout(400)
+    out, _ = writer.communicate(timeout=90)
+    assert writer.returncode == 0 and int(out.split()[1]) > 5
+    assert wait_for(lambda: all(lib.get(t.id).favorite for t in targets), timeout=15)
+    text = deep_text(page, "body")
+    assert not any(word in text for word in ("Traceback", "LibraryBusy", "Conflicting lock", "Could not"))
+
+
 def test_a_row_pointing_outside_the_library_is_refused_in_the_page(page, served):
     stray = served["stray"]
     page.locator(f".wb-track-{stray.id} .wb-open button").click()

@@ -30,7 +30,7 @@ def _when(track) -> str:
 def show_flag_state(toggle, on_style: str) -> None:
     """A flag toggle is coloured when set and pale when not (Panel's pressed look is too subtle)."""
     def paint(event=None):
-        toggle.color = on_style if toggle.value else "light"
+        toggle.color = on_style if toggle.value else "default"
     toggle.param.watch(paint, "value")
     paint()
 
@@ -99,6 +99,8 @@ class LibraryBrowser(param.Parameterized):
         labels: dict[str, str] = {}
         for album in albums:  # Select options are text, never HTML; equal titles cannot exist
             labels[f"{album.title} ({album.track_count})"] = album.id
+        if labels == self._album_ids:
+            return  # unchanged: do not touch a dropdown someone may have open
         chosen = self._album_ids.get(self.album.value)
         self._album_ids = labels
         self.album.options = [ALL_ALBUMS, *labels]

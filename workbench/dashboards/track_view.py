@@ -55,7 +55,7 @@ class TrackView:
         self.create_album = pn.widgets.Button(label="Create album", width=110, visible=edits,
                                               css_classes=["wb-create-album"])
         self.create_album.on_click(lambda e: self._create_album())
-        self.trash = pn.widgets.Button(label="Move to trash", color="light", width=120, visible=edits,
+        self.trash = pn.widgets.Button(label="Move to trash", color="default", width=120, visible=edits,
                                        css_classes=["wb-trash"])
         self.trash.on_click(lambda e: self._trash())
         self.comment_list = pn.Column(sizing_mode="stretch_width", css_classes=["wb-comments"])
@@ -137,7 +137,7 @@ class TrackView:
                 f'<span style="color:#888;font-size:11px">{who}</span>', sizing_mode="stretch_width", margin=(2, 5))
             row = [text]
             if not self.access.read_only:
-                delete = pn.widgets.Button(label="Delete", color="light", width=70, height=28,
+                delete = pn.widgets.Button(label="Delete", color="default", width=70, height=28,
                                            css_classes=["wb-delete-comment"])
                 delete.on_click(lambda e, cid=comment.id: self._delete_comment(cid))
                 row.append(delete)
