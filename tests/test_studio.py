@@ -136,3 +136,34 @@ def test_background_generate_can_be_cancelled(studio):
     with pytest.raises(Cancelled):
         job.result(timeout=60)
     assert studio.library.count(include_trash=True) == count
+
+
+def test_audiosr_tiny_upscale_job_reports_steps_and_cancels_cleanly(studio):
+    from workbench.engines import registry
+
+    registry.upscaler("audiosr-tiny")  # build the tiny model once, outside the timed job
+    short = studio.generate("piano", duration=1.0, seed=3)
+    seen = []
+    job = studio.upscale(short, sample_rate=48000, method="audiosr-tiny")
+    job.on_change(lambda j: seen.append((j.done_steps, j.total_steps)))
+    up = job.result(timeout=300)
+    assert up.sample_rate == 48000 and up.duration == pytest.approx(short.duration, abs=1e-3)
+    assert up.config["method"] == "audiosr-tiny" and "not a real upscaling" in up.config["upscaler"]["warning"]
+    assert len(seen) > 3 and seen[-1][0] == seen[-1][1]
+    count = studio.library.count(include_trash=True)
+    job = studio.upscale(short, sample_rate=48000, method="audiosr-tiny")
+    job.on_change(lambda j: j.cancel() if j.done_steps >= 2 else None)
+    with pytest.raises(Cancelled):
+        job.result(timeout=300)
+    assert studio.library.count(include_trash=True) == count
+
+
+def test_vampnet_tiny_inpaints_and_vamps_through_the_studio(studio, take):
+    new = studio.inpaint(take, 3.0, 4.0, engine="vampnet-tiny", seed=4, candidates=2)
+    assert new.engine == "vampnet-tiny" and new.parent_id == take.id
+    before, after = audio_of(studio, take), audio_of(studio, new)
+    fade = int(0.105 * SR)
+    np.testing.assert_array_equal(after.samples[:, : 3 * SR - fade], before.samples[:, : 3 * SR - fade])
+    np.testing.assert_array_equal(after.samples[:, 4 * SR + fade :], before.samples[:, 4 * SR + fade :])
+    vamps = studio.remix(take, engine="vampnet-tiny", n=2, seed=1)
+    assert len(vamps) == 2 and all(v.derivation == "remix" and v.engine == "vampnet-tiny" for v in vamps)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import EngineError, WeightsNotFound
+from ..errors import EngineError
 from .base import Generator, Inpainter, Upscaler
 
 __all__ = ["Choice", "generator", "inpainter", "upscaler", "choose_generator", "choose_upscaler",
@@ -35,7 +35,7 @@ def _sketch(name: str, device):
 
 
 def _vampnet(name: str, device):
-    from .vampnet import VampNetInpainter
+    from .vampnet.inpainter import VampNetInpainter
     return VampNetInpainter.tiny() if name == "vampnet-tiny" else VampNetInpainter.from_pretrained(device=device)
 
 
@@ -137,10 +137,9 @@ def choose_generator(name: str, *, melody: bool = False) -> Choice:
 def choose_upscaler(name: str) -> Choice:
     if name != "auto":
         return Choice(name, "chosen by the user")
-    try:
-        from .audiosr import weights_available
-        if weights_available("basic"):
-            return Choice("audiosr", "AudioSR weights are in the local cache")
-    except (ImportError, WeightsNotFound):
-        pass
+    from huggingface_hub import try_to_load_from_cache
+
+    from .audiosr.loading import CHECKPOINT_FILE, REPOS
+    if isinstance(try_to_load_from_cache(REPOS["basic"], CHECKPOINT_FILE), str):  # never downloads
+        return Choice("audiosr", f"{REPOS['basic']} weights are in the local cache")
     return Choice("resample", "no AudioSR weights here: band-limited resampling (adds no new high frequencies)")
