@@ -90,6 +90,9 @@ class MusicGenEngine:
         self.hop_length = int(np.prod(model.config.audio_encoder.upsampling_ratios))
         self.frame_rate = self.sample_rate / self.hop_length
         self.max_duration = MAX_DURATION
+        # Extra GenerationConfig fields for every call, e.g. {"cache_implementation": "static"} (text models
+        # only in transformers 5.24; on CUDA it also makes generate() torch.compile the decoder step).
+        self.generation_overrides: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -215,6 +218,7 @@ class MusicGenEngine:
         # Explicit neutral values: None would be refilled from the checkpoint's defaults (guidance 3, top-k 250).
         config.update(do_sample=False, guidance_scale=1.0, top_k=0, top_p=1.0, temperature=1.0,
                       max_new_tokens=new_tokens, use_cache=True)
+        config.update(**self.generation_overrides)
         return config
 
     def _conditioning(self, texts: list[str], chroma: torch.Tensor | None, copies: int) -> dict[str, Any]:

@@ -267,7 +267,7 @@ def build_random(config, *, seed: int, device: torch.device, dtype: torch.dtype)
 
     melody = config.model_type == "musicgen_melody"
     cls = MusicgenMelodyForConditionalGeneration if melody else MusicgenForConditionalGeneration
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch.device(device):  # build on the device: no host copy
         torch.manual_seed(seed)
         model = cls(config)
         _fill_codebooks(model.audio_encoder)
@@ -282,7 +282,7 @@ def _fill_codebooks(codec) -> None:
     """transformers initialises EnCodec's codebooks to zeros (real ones are loaded); with zero codebooks every
     code decodes to the same sound and every input encodes to code 0. Give them random vectors at the scale
     of the encoder's output, so codes carry information in random-initialised models too."""
-    noise = torch.randn(1, codec.config.audio_channels, 3200) * 0.1
+    noise = torch.randn(1, codec.config.audio_channels, 3200, device=codec.device) * 0.1
     scale = codec.encoder(noise).std().clamp(min=1e-3)
     for layer in codec.quantizer.layers:
         vectors = torch.randn_like(layer.codebook.embed) * scale
