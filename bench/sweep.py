@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, parser, table  # noqa: E402
 
-from workbench import Audio, GenerationParams  # noqa: E402
+from workbench import GenerationParams  # noqa: E402
 from workbench.engines import registry  # noqa: E402
 
 
