@@ -183,7 +183,7 @@ def task_legacy(db: str, journal: str, folder: str, die: str | None = None) -> N
     _arm(die)
     log.write("attempt", "import")
     report = lib.migrate_legacy(folder, progress=lambda done, total: log.write("progress", done, total))
-    log.write("landed", len(report.imported), len(report.skipped))
+    log.write("finished", len(report.imported), len(report.skipped))
 
 
 def task_kernel_side(db: str, journal: str, go: str, seconds: float) -> None:
@@ -317,6 +317,7 @@ def _serve() -> None:
 def _child(task: str, kwargs: dict) -> None:
     code = 1
     try:
+        _die_with_parent()
         errors = os.open(kwargs["journal"] + ".stderr", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
@@ -330,6 +331,16 @@ def _child(task: str, kwargs: dict) -> None:
         sys.stderr.flush()
     finally:
         os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel SIGKILLs this child if the server goes (a crashed test run leaves no loops behind)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _wait(pid: int, timeout: float) -> int | None:
@@ -377,6 +388,13 @@ class ForkServer:
 
     def wait(self, pid: int, timeout: float = 60.0) -> int | None:
         return self._ask({"op": "wait", "pid": pid, "timeout": timeout}, timeout + 30)["status"]
+
+    def wait_or_kill(self, pid: int, timeout: float) -> int | None:
+        """Wait for the child to end by itself; kill it if it has not after `timeout` s."""
+        status = self.wait(pid, timeout)
+        if status is None:
+            self.kill(pid)
+        return status
 
     def kill(self, pid: int) -> int | None:
         os.kill(pid, signal.SIGKILL)

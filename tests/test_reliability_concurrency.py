@@ -41,7 +41,7 @@ def test_kernel_and_dashboard_writing_at_once_lose_nothing(tmp_path):
     time.sleep(0.5)  # both children open the library, then start together
     go.touch()
     for name, pid in pids.items():
-        status = server.wait(pid, SECONDS + 120)
+        status = server.wait_or_kill(pid, SECONDS + 120)
         assert status == 0, (tmp_path / f"{name}.log.stderr").read_text()
 
     kernel, kernel_errors = _attempts(sides["kernel_side"])

@@ -83,7 +83,7 @@ def _fill_the_disk(tmp_path, **kwargs) -> tuple[dict, dict, dict, Library]:
     before = library_state(lib.path)
     server, journal = fork_server(), tmp_path / "full.log"
     pid = server.start("add_under_fsize_limit", db=str(lib.path), journal=str(journal), **kwargs)
-    assert server.wait(pid, 120) == 0, (tmp_path / "full.log.stderr").read_text()
+    assert server.wait_or_kill(pid, 120) == 0, (tmp_path / "full.log.stderr").read_text()
     (words,) = read_journal(journal)
     return json.loads(" ".join(words)), before, library_state(lib.path), Library(lib.path)
 
