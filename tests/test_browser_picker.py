@@ -7,28 +7,26 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import shutil
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
+from browser import (
+    ARTIFACTS,
+    ROOT,
+    drag,
+    free_port,
+    open_notebook,
+    port_open,
+    read_json,
+    wait_for,
+)
 
+pytest_plugins = ["browser"]  # the session's one JupyterLab server and Chromium
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--autoplay-policy=no-user-gesture-required",
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 NOTEBOOK_CELL = """
 import json, pathlib
@@ -113,94 +111,26 @@ picker.servable()
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate, timeout=30.0, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    work = tmp_path_factory.mktemp("lab")
-    out = work / "out"
+def lab(lab_server):
+    """picker.ipynb in the shared server's root; the kernel writes what it sees to out/."""
+    out = lab_server.root / "picker_out"
     out.mkdir()
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CELL.format(out=str(out))), nbformat.v4.new_code_cell(RECORDER_CELL)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, work / "picker.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    settings = work / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(work / "settings"), "PYTHONPATH": str(ROOT)}
-    log = open(work / "lab.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         "--ServerApp.allow_root=True", "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: _port_open(port) or server.poll() is not None, 90, what="jupyter lab to listen")
-        if server.poll() is not None:
-            pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
-        yield {"url": f"http://127.0.0.1:{port}/lab/tree/picker.ipynb?token={token}", "out": out, "work": work}
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    nbformat.write(nb, lab_server.root / "picker.ipynb")
+    return {"out": out, "work": lab_server.root}
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(lab["url"], timeout=90_000)
-        page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=90_000)
-        page.wait_for_function(
-            "window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle'",
-            timeout=120_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_selector(".wb-picker[data-ready='true']", timeout=120_000)
-        page.errors = errors
-        yield page
-        page.screenshot(path=str(ARTIFACTS / "picker_final.png"))
-        browser.close()
+def page(lab, lab_server, chromium):
+    page = open_notebook(chromium, lab_server, "picker.ipynb")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_selector(".wb-picker[data-ready='true']", timeout=120_000)
+    yield page
+    page.screenshot(path=str(ARTIFACTS / "picker_final.png"))
+    page.context.close()
 
 
 def wave_box(page):
@@ -210,13 +140,7 @@ def wave_box(page):
 
 
 def test_drag_selects_a_region_the_kernel_sees(page, lab):
-    box = wave_box(page)
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(box["x"] + box["width"] * 0.25, y)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(box["x"] + box["width"] * (0.25 + 0.025 * step), y)
-    page.mouse.up()
+    drag(page, wave_box(page), 0.25, 0.5)
     region = wait_for(lambda: read_json(lab["out"] / "region.json"), 20, what="the kernel to see the region")
     assert region[0] == pytest.approx(2.0, abs=0.2) and region[1] == pytest.approx(4.0, abs=0.2)
     assert page.locator(".wb-picker .wb-sel").inner_text().startswith(f"{region[0]:.2f}")
@@ -292,15 +216,7 @@ def test_no_errors_on_the_page(page):
     assert page.errors == []
 
 
-if shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists():
-    pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="jupyter lab is not installed")]
-
-
-def test_same_js_works_under_panel_anywidget_component(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+def test_same_js_works_under_panel_anywidget_component(tmp_path, chromium):
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "app.py").write_text(PANEL_APP)
@@ -311,33 +227,28 @@ def test_same_js_works_under_panel_anywidget_component(tmp_path):
          "--port", str(port), f"--allow-websocket-origin=127.0.0.1:{port}"],
         cwd=tmp_path, env={**os.environ, "PICKER_OUT": str(out), "PYTHONPATH": str(ROOT)},
         stdout=log, stderr=subprocess.STDOUT)
+    context = chromium.new_context(viewport={"width": 1200, "height": 500})
     try:
-        wait_for(lambda: _port_open(port) or server.poll() is not None, 90, what="panel serve to listen")
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-            page = browser.new_page(viewport={"width": 1200, "height": 500})
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"http://127.0.0.1:{port}/app", timeout=90_000)
-            # Panel renders in shadow DOM: playwright's CSS locators pierce it
-            page.locator(".wb-picker[data-ready='true']").wait_for(timeout=90_000)
-            box = wave_box(page)
-            y = box["y"] + box["height"] / 2
-            page.mouse.move(box["x"] + box["width"] * 0.25, y)
-            page.mouse.down()
-            for step in range(1, 11):
-                page.mouse.move(box["x"] + box["width"] * (0.25 + 0.025 * step), y)
-            page.mouse.up()
-            region = wait_for(lambda: read_json(out / "region.json"), 20, what="Panel to see the region")
-            assert region[0] == pytest.approx(2.0, abs=0.2) and region[1] == pytest.approx(4.0, abs=0.2)
-            page.mouse.click(box["x"] + box["width"] * 0.37, y, button="right")
-            page.locator(".wb-picker .wb-menu button[data-action='delete']").click()
-            action = wait_for(lambda: read_json(out / "action.json"), 20, what="the action param")
-            assert action["name"] == "delete" and action["start"] == pytest.approx(region[0])
-            page.screenshot(path=str(ARTIFACTS / "panel_picker.png"))
-            assert errors == []
-            browser.close()
+        wait_for(lambda: port_open(port) or server.poll() is not None, 90, what="panel serve to listen")
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://127.0.0.1:{port}/app", timeout=90_000)
+        # Panel renders in shadow DOM: playwright's CSS locators pierce it
+        page.locator(".wb-picker[data-ready='true']").wait_for(timeout=90_000)
+        box = wave_box(page)
+        y = box["y"] + box["height"] / 2
+        drag(page, box, 0.25, 0.5)
+        region = wait_for(lambda: read_json(out / "region.json"), 20, what="Panel to see the region")
+        assert region[0] == pytest.approx(2.0, abs=0.2) and region[1] == pytest.approx(4.0, abs=0.2)
+        page.mouse.click(box["x"] + box["width"] * 0.37, y, button="right")
+        page.locator(".wb-picker .wb-menu button[data-action='delete']").click()
+        action = wait_for(lambda: read_json(out / "action.json"), 20, what="the action param")
+        assert action["name"] == "delete" and action["start"] == pytest.approx(region[0])
+        page.screenshot(path=str(ARTIFACTS / "panel_picker.png"))
+        assert errors == []
     finally:
+        context.close()
         server.terminate()
         try:
             server.wait(20)

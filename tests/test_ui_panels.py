@@ -272,7 +272,7 @@ def test_comments_in_the_browser(filled):
     card.comment_text.value = "<i>great</i> bridge"
     card.comment_add.click()
     assert [x.text for x in lib.comments(a.id)] == ["<i>great</i> bridge"]
-    assert "&lt;i&gt;great&lt;/i&gt; bridge" in card.comment_list.value and "1 💬" == card.comments_button.description
+    assert "&lt;i&gt;great&lt;/i&gt; bridge" in card.comment_list.value and card.comments_button.description == "1"
     card.comment_text.value = "   "
     card.comment_add.click()
     assert "comment text is empty" in browser.error.value

@@ -60,7 +60,8 @@ class LibraryBrowser(widgets.VBox):
         self.until = widgets.DatePicker(description="To")
         self.show_trash = widgets.ToggleButton(description="Trash", icon="trash",
                                                tooltip="Show the trash instead of the library")
-        self.view = widgets.ToggleButtons(options=[("Grid", "grid"), ("List", "list")], value=view)
+        self.view = widgets.ToggleButtons(options=[("Grid", "grid"), ("List", "list")], value=view,
+                                          style={"button_width": "5em"})
         self.album_title = widgets.Combobox(placeholder="album title (new or existing)", ensure_option=False,
                                             layout=widgets.Layout(width="16em"))
         self.add_button = widgets.Button(description="Add to album", icon="folder-plus")
@@ -75,7 +76,7 @@ class LibraryBrowser(widgets.VBox):
         self.page_label = widgets.HTML("")
         self.status = widgets.HTML("")
         self.error = widgets.HTML("")
-        self.body = widgets.Box()
+        self.body = widgets.VBox(layout=widgets.Layout(width="100%"))
         for widget, css in ((self.add_button, "wb-add-album"), (self.delete_button, "wb-delete"),
                             (self.restore_button, "wb-restore"), (self.error, "wb-browser-error"),
                             (self.favorites, "wb-filter-favorites"), (self.show_trash, "wb-filter-trash")):
@@ -141,7 +142,7 @@ class LibraryBrowser(widgets.VBox):
             boxes = [widgets.HTML("<i>No tracks match these filters.</i>")]
         if layout == "grid":
             self.body.children = [widgets.GridBox(boxes, layout=widgets.Layout(
-                grid_template_columns="repeat(auto-fill, 250px)", grid_gap="8px"))]
+                grid_template_columns="repeat(auto-fill, 250px)", grid_gap="8px", width="100%"))]
         else:
             self.body.children = [widgets.VBox(boxes)]
         self.page_label.value = f"page {self.page + 1} of {pages} · {self.total} track(s)"

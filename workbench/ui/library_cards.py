@@ -62,12 +62,12 @@ class TrackCard:
         self._on_open_comments = on_open_comments
         self.select = widgets.Checkbox(value=selected, indent=False, layout=widgets.Layout(width="1.8em"))
         self.heart = widgets.ToggleButton(value=track.favorite, icon="heart", tooltip="Favourite",
-                                          layout=widgets.Layout(width="2.6em"))
+                                          layout=widgets.Layout(width="3.4em"))
         self.dislike = widgets.ToggleButton(value=track.disliked, icon="thumbs-down", tooltip="Dislike",
-                                            layout=widgets.Layout(width="2.6em"))
+                                            layout=widgets.Layout(width="3.4em"))
         self._style_flags()
-        self.comments_button = widgets.Button(description=f"{track.comment_count} 💬", tooltip="Comments",
-                                              layout=widgets.Layout(width="4.5em"))
+        self.comments_button = widgets.Button(description=str(track.comment_count), icon="comment",
+                                              tooltip="Comments", layout=widgets.Layout(width="4.5em"))
         self.comment_list = widgets.HTML("")
         self.comment_at = widgets.BoundedFloatText(value=0.0, min=0.0, max=max(track.duration, 0.0), step=0.5,
                                                    description="at (s)", layout=widgets.Layout(width="10em"))
@@ -95,6 +95,7 @@ class TrackCard:
             self.open_button.on_click(lambda _b: on_open(track))
         self.box = self._grid_card() if layout == "grid" else self._list_row()
         self.box.add_class("wb-track")
+        self.box.add_class(f"wb-{layout}-item")
         self.box.add_class(f"wb-track-{track.id}")
 
     # ------------------------------------------------------------------ layouts
@@ -135,10 +136,11 @@ class TrackCard:
                  (", ".join(t.tags), 7), (t.parent_id or "", 9)]
         meta = "".join(f"<span style='display:inline-block;width:{w}em;overflow:hidden;white-space:nowrap;"
                        f"text-overflow:ellipsis;vertical-align:middle'>{_text(v)}</span>" for v, w in cells)
-        prompt = (f"<span title='{_text(t.prompt)}' style='display:inline-block;width:22em;overflow:hidden;"
+        prompt = (f"<span title='{_text(t.prompt)}' style='display:inline-block;width:16em;overflow:hidden;"
                   f"white-space:nowrap;text-overflow:ellipsis;vertical-align:middle'>{_text(t.prompt, 200)}</span>")
         trash = " <i>(trash)</i>" if t.trashed else ""
-        return widgets.VBox([widgets.HBox([*self._flags_row(), widgets.HTML(prompt + meta + trash)]),
+        info = widgets.HTML(prompt + meta + trash, layout=widgets.Layout(flex="1 1 0%", min_width="0"))
+        return widgets.VBox([widgets.HBox([*self._flags_row(), info]),
                              self.comment_box], layout=widgets.Layout(border_bottom="1px solid #eee"))
 
     # ------------------------------------------------------------------ state
@@ -171,4 +173,4 @@ class TrackCard:
                         f"{' <i>' + _text(c.author) + '</i>' if c.author else ''}</li>" for c in comments)
         self.comment_list.value = f"<ul style='margin:2px 0 2px 1em;padding:0'>{items}</ul>" if items else \
             "<i>no comments yet</i>"
-        self.comments_button.description = f"{len(comments)} 💬"
+        self.comments_button.description = str(len(comments))
