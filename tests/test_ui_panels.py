@@ -143,7 +143,7 @@ def test_editor_actions_run_as_jobs_and_show_the_new_track(studio, track):
     assert looped.derivation == "loop" and looped.duration > deleted.duration
     view.edit("regenerate", 0.5, 1.0)
     inpainted = view.wait(120)
-    assert inpainted.derivation == "inpaint" and inpainted.parent_id == looped.id
+    assert inpainted.derivation == "inpaint" and inpainted.parent_id == looped.id and not view.picker.busy
     assert [t.id for t in view.history] == [track.id, deleted.id, looped.id, inpainted.id]
     view.history_list.value = track.id  # back to the original
     assert view.track.id == track.id

@@ -81,12 +81,16 @@ class EditorView(widgets.VBox):
         region = Region(start, end)
         params = self.panel.current_params()
         if action == "regenerate":
-            return self.panel.run("inpaint", track, region.start, region.end, candidates=self.inpaint_candidates,
-                                  prompt=self.panel.prompt.value or None, **params)
-        if action == "delete":
-            return self.panel.run("delete_region", track, region.start, region.end, structure=params["structure"])
-        return self.panel.run("loop_region", track, region.start, region.end, self.loop_times,
-                              structure=params["structure"])
+            job = self.panel.run("inpaint", track, region.start, region.end, candidates=self.inpaint_candidates,
+                                 prompt=self.panel.prompt.value or None, **params)
+        elif action == "delete":
+            job = self.panel.run("delete_region", track, region.start, region.end, structure=params["structure"])
+        else:
+            job = self.panel.run("loop_region", track, region.start, region.end, self.loop_times,
+                                 structure=params["structure"])
+        # "working..." on the waveform (its menu disabled) while the job reports progress, cleared at the end
+        job.on_change(lambda j: setattr(self.picker, "busy", not j.done()))
+        return job
 
     def wait(self, timeout: float | None = None):
         """The running (or last) job's result, once the picker shows it; raises the job's error."""
