@@ -109,18 +109,12 @@ def test_full_disk_leaves_nothing_half_written(full_disk, where):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "audio.py Audio.save: soundfile swallows EFBIG in its write callback and then fails an assert, so "
-    "Library.add raises a bare AssertionError with no message instead of a LibraryError"))
 def test_full_disk_writing_audio_is_a_library_error(full_disk):
     outcome = full_disk["audio file"][0]
     assert "LibraryError" in outcome["raised"] and "too large" in outcome["message"], outcome
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "library.py Library._session: DuckDB reports the failed WAL write as TransactionException ('Failed to "
-    "commit: Could not write file ...wal: File too large'), and only duckdb.IOException becomes LibraryError"))
 def test_full_disk_committing_a_row_is_a_library_error(full_disk):
     outcome = full_disk["row commit"][0]
     assert "LibraryError" in outcome["raised"] and "too large" in outcome["message"], outcome

@@ -161,9 +161,6 @@ def test_sigkill_during_legacy_import_then_resume(server, tmp_path):
     print(f"\nreliability: {len(plan)} faults injected into legacy import of {LEGACY_FILES} files")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="check(repair=True) adopts a legacy copy whose row never committed as a "
-                   "'recovered' track under the import's deterministic id; the resumed import then hits a "
-                   "duplicate primary key and skips that file for good (legacy.py _import_one)")
 def test_legacy_import_killed_between_copy_and_row_then_checked(server, tmp_path):
     ids = write_legacy_folder(tmp_path / "legacy", 6)
     db = tmp_path / "lib" / "library.duckdb"

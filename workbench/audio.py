@@ -33,7 +33,7 @@ __all__ = ["Audio", "MIN_SAMPLE_RATE", "MAX_SAMPLE_RATE"]
 MIN_SAMPLE_RATE = 1_000
 MAX_SAMPLE_RATE = 768_000
 
-_OGG_CHUNK = 65536  # frames per Vorbis write
+_WRITE_CHUNK = 65536  # frames per libsndfile write
 
 # File formats we write, by extension: (libsndfile format, default subtype).
 _WRITE_FORMATS = {
@@ -145,9 +145,11 @@ class Audio:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f"{suffix}.part")
         try:
+            # Encode in memory, then write plainly: soundfile hides a failed write (disk full) behind
+            # a bare assertion, while a plain write raises the OSError that names the problem.
+            data = self.to_bytes(fmt, subtype or default_subtype)
             with os.fdopen(fd, "wb") as handle:
-                sf.write(handle, self._samples.T, self._sample_rate, format=fmt,
-                         subtype=subtype or default_subtype)
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -156,24 +158,22 @@ class Audio:
             raise
         return path
 
-    def to_bytes(self, format: str = "WAV", subtype: str | None = None) -> bytes:
+    def to_bytes(self, format: str = "WAV", subtype: str | None = None, **options) -> bytes:
         """Encode in memory (format as libsndfile names it: WAV, FLAC, OGG)."""
         buffer = io.BytesIO()
-        sf.write(buffer, self._samples.T, self._sample_rate, format=format, subtype=subtype)
+        frames = self._samples.T
+        # libsndfile 1.2.2 crashes writing ~4M+ Vorbis frames in one call: write in chunks.
+        with sf.SoundFile(buffer, "w", self._sample_rate, self.channels, format=format, subtype=subtype,
+                          **options) as handle:
+            for start in range(0, frames.shape[0], _WRITE_CHUNK):
+                handle.write(frames[start : start + _WRITE_CHUNK])
         return buffer.getvalue()
 
     def to_ogg_bytes(self, quality: float = 0.4) -> bytes:
         """Ogg Vorbis bytes for a browser player (`quality` 0..1, libvorbis VBR)."""
         if not 0.0 <= float(quality) <= 1.0:
             raise InvalidInput(f"Ogg quality must be within 0..1, got {quality}")
-        buffer = io.BytesIO()
-        frames = self._samples.T
-        # libsndfile 1.2.2 crashes writing ~4M+ Vorbis frames in one call: write in chunks.
-        with sf.SoundFile(buffer, "w", self._sample_rate, self.channels, format="OGG", subtype="VORBIS",
-                          compression_level=1.0 - float(quality)) as handle:
-            for start in range(0, frames.shape[0], _OGG_CHUNK):
-                handle.write(frames[start : start + _OGG_CHUNK])
-        return buffer.getvalue()
+        return self.to_bytes("OGG", "VORBIS", compression_level=1.0 - float(quality))
 
     # ----------------------------------------------------------------- conversions
     def resample(self, sample_rate: int, quality: str = "VHQ") -> Audio:

@@ -20,6 +20,7 @@ Decisions for messy files:
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -144,7 +145,14 @@ class _Importer:
         candidates = []
         if data.get("filepath"):
             stored = Path(str(data["filepath"]))
-            candidates += [stored] if stored.is_absolute() else [self.legacy_root / stored, json_path.parent / stored]
+            if stored.is_absolute():
+                candidates.append(stored)
+            else:  # a relative path must stay inside the legacy folder ("../../etc/passwd" does not)
+                inside = [p for p in (self.legacy_root / stored, json_path.parent / stored)
+                          if p.resolve().is_relative_to(self.legacy_root.resolve())]
+                if not inside:
+                    notes.append(f"filepath {str(stored)!r} points outside the legacy folder; ignored")
+                candidates += inside
         for name in names:
             candidates += [self.legacy_root / "outputs" / name, json_path.parent / name, self.legacy_root / name]
         for path in candidates:
@@ -227,8 +235,12 @@ class _Importer:
         if flags["favorite"] and flags["disliked"]:
             flags["disliked"] = False
             notes.append("marked both favourite and disliked; kept favourite")
+        config, config_changed = _json_safe(config or {})
+        extra, extra_changed = _json_safe(extra)
+        if config_changed or extra_changed:
+            notes.append("NaN or infinite numbers kept as text")
         fields = self.lib._track_fields(
-            prompt=prompt, seed=seed, config=config or {}, parent=None, derivation="import", region=None,
+            prompt=prompt, seed=seed, config=config, parent=None, derivation="import", region=None,
             tags=[t[:64] for t in tags], engine="musicgen", model=model if isinstance(model, str) else None,
             extra=extra, public=flags["public"], created_at=created)
         return fields | {"favorite": flags["favorite"], "disliked": flags["disliked"]}
@@ -292,6 +304,19 @@ def _link_parents(lib) -> None:
                 con.execute("update tracks set parent_id = ? where id = ?", [parent, track_id])
 
 
+def _json_safe(value: Any) -> tuple[Any, bool]:
+    """Replace NaN and infinities (which Python's json writes, but JSON cannot hold) by their text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value), True
+    if isinstance(value, dict):
+        pairs = [(k, _json_safe(v)) for k, v in value.items()]
+        return {k: v for k, (v, _) in pairs}, any(c for _, (_, c) in pairs)
+    if isinstance(value, list):
+        items = [_json_safe(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    return value, False
+
+
 def _import_one(importer: _Importer, json_path: Path, done: dict[str, str], seen: dict[str, str]) -> LegacyFileResult:
     name, notes = json_path.name, []
     try:
@@ -341,6 +366,9 @@ def _import_one(importer: _Importer, json_path: Path, done: dict[str, str], seen
                 notes.append(f"parent {parent!r} not imported (yet); kept in extra")
                 fields["extra"] = json.dumps({**json.loads(fields["extra"]), "legacy_parent_id": parent},
                                              sort_keys=True)
+        # A copy adopted by check() after a killed import is this very track: the import takes it over.
+        con.execute("delete from tracks where id = ? and derivation = 'recovered' and filepath = ?",
+                    [track_id, stored])
         lib._insert_track(con, track_id, stored, audio.duration, audio.sample_rate, audio.channels, fields,
                           favorite=fields["favorite"], disliked=fields["disliked"])
         for at, end, text, author in comments:

@@ -104,7 +104,8 @@ class Library(CommentsAlbumsMixin, SweepStoreMixin):
                     con.rollback()
                 except duckdb.Error:
                     pass  # the transaction was already aborted by the error
-                if isinstance(error, duckdb.IOException):  # disk full, unwritable folder...
+                # disk full, unwritable folder... (a failed commit arrives as a TransactionException)
+                if isinstance(error, duckdb.IOException | duckdb.TransactionException):
                     raise LibraryError(f"the library {self.path} could not be written: {error}") from error
                 raise
             finally:

@@ -208,7 +208,12 @@ IdList = str | Track | Sequence[str | Track]
 
 def track_ids(ids: IdList) -> list[str]:
     """One id, a Track, or a list of them -> a list of distinct ids in the order given."""
-    items = [ids] if isinstance(ids, str | Track) else list(ids)
+    if isinstance(ids, str | Track):
+        items = [ids]
+    elif isinstance(ids, list | tuple | set | frozenset):
+        items = list(ids)
+    else:
+        raise InvalidInput(f"track ids must be an id string, a Track or a list of them, got {ids!r}")
     out: dict[str, None] = {}
     for item in items:
         value = item.id if isinstance(item, Track) else item
