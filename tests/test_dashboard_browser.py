@@ -19,7 +19,6 @@ import pytest
 from dashboard_fixtures import (
     ARTIFACTS,
     CHROMIUM,
-    CHROMIUM_FLAGS,
     ROOT,
     XSS_IMG,
     XSS_SCRIPT,
@@ -33,6 +32,8 @@ from dashboard_fixtures import (
 from workbench import Library
 
 USERS = {"reviewer": "s3cret-pass"}
+pytest_plugins = ["browser"]
+
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
 
 
@@ -51,13 +52,9 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+def browser(chromium):
+    """The session's one Chromium (tests/browser.py): Playwright's sync API allows one per thread."""
+    return chromium
 
 
 @pytest.fixture(scope="module")
