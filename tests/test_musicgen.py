@@ -39,14 +39,6 @@ def reference_codes(model, frames: int, **generate_kwargs) -> torch.Tensor:
     return seen[0][0, 0][:, -frames - delay:-delay]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a shared 2-core machine two threads spin-wait."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def engine() -> MusicGenEngine:

@@ -15,13 +15,6 @@ CPU = torch.device("cpu")
 ROW = P("lofi piano", duration=0.5, seed=3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def save_as_hub_cache(cache, repo_id: str, melody: bool):
     """Lay out a tiny model exactly as huggingface_hub's cache holds a downloaded repo."""

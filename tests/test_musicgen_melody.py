@@ -39,13 +39,6 @@ def tune(freqs, seconds_each=0.5, sr=SR, amplitude=0.5):
     return np.concatenate([amplitude * np.sin(2 * np.pi * f * t) for f in freqs])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 @pytest.fixture(scope="module")
 def engine() -> MusicGenEngine:

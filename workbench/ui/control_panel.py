@@ -21,6 +21,7 @@ from ..engines.registry import generator_names
 from ..errors import InvalidInput
 from ..jobs import Job
 from ..params import SLIDERS, slider_spec
+from .callbacks import register_callback
 
 __all__ = ["ControlPanel", "MAX_PANEL_BATCH", "UPSCALE_RATE"]
 
@@ -198,14 +199,7 @@ class ControlPanel(widgets.VBox):
 
     def on_result(self, callback: ResultCallback, remove: bool = False) -> ResultCallback:
         """Call `callback(tracks, operation)` (a list of Tracks) when a job of this panel succeeds."""
-        if not callable(callback):
-            raise InvalidInput(f"callback must be callable, got {type(callback).__name__}")
-        if remove:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-        elif callback not in self._callbacks:
-            self._callbacks.append(callback)
-        return callback
+        return register_callback(self._callbacks, callback, remove)
 
     # ------------------------------------------------------------------ plumbing
     def _require_track(self, what: str):

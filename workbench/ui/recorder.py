@@ -23,6 +23,7 @@ from ipywidgets.widgets.trait_types import bytes_serialization
 
 from ..audio import Audio
 from ..errors import AudioFileError, InvalidInput
+from .callbacks import register_callback
 
 __all__ = ["Recorder", "RECORDER_ESM", "pcm_to_audio"]
 
@@ -87,14 +88,7 @@ class Recorder(anywidget.AnyWidget):
 
     def on_recorded(self, callback: Callable[[Audio], Any], remove: bool = False):
         """Call `callback(audio)` after each recording; errors it raises are shown in the widget."""
-        if not callable(callback):
-            raise InvalidInput(f"callback must be callable, got {type(callback).__name__}")
-        if remove:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
-        elif callback not in self._callbacks:
-            self._callbacks.append(callback)
-        return callback
+        return register_callback(self._callbacks, callback, remove)
 
     @traitlets.validate("max_seconds")
     def _check_max_seconds(self, proposal):

@@ -25,6 +25,7 @@ import traitlets
 from ..audio import Audio
 from ..errors import InvalidInput, RegionError
 from ..regions import Region
+from .callbacks import register_callback
 
 __all__ = [
     "RegionPicker",
@@ -189,11 +190,11 @@ class RegionPicker(anywidget.AnyWidget):
     # ------------------------------------------------------------------ callbacks
     def on_action(self, callback: ActionCallback, remove: bool = False) -> ActionCallback:
         """Call `callback(action, region)` when the user picks Regenerate/Delete/Loop on a region."""
-        return _register(self._action_callbacks, callback, remove)
+        return register_callback(self._action_callbacks, callback, remove)
 
     def on_comment(self, callback: CommentCallback, remove: bool = False) -> CommentCallback:
         """Call `callback(at_seconds, text)` when the user adds a comment at the play cursor."""
-        return _register(self._comment_callbacks, callback, remove)
+        return register_callback(self._comment_callbacks, callback, remove)
 
     @traitlets.observe("action")
     def _on_action_trait(self, change):
@@ -273,17 +274,6 @@ class RegionPicker(anywidget.AnyWidget):
         if not 32 <= value <= 2000:
             raise InvalidInput(f"waveform height {value} px is outside 32..2000")
         return value
-
-
-def _register(callbacks: list, callback, remove: bool):
-    if not callable(callback):
-        raise InvalidInput(f"callback must be callable, got {type(callback).__name__}")
-    if remove:
-        if callback in callbacks:
-            callbacks.remove(callback)
-    elif callback not in callbacks:
-        callbacks.append(callback)
-    return callback
 
 
 def _comment_dict(item, duration: float) -> dict:
