@@ -99,3 +99,33 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.3):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+_DEEP_TEXT = """(selector) => {
+  const found = [];
+  const collect = (root) => {
+    root.querySelectorAll(selector).forEach((e) => found.push(e));
+    root.querySelectorAll("*").forEach((e) => e.shadowRoot && collect(e.shadowRoot));
+  };
+  collect(document);
+  const text = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+    if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return "";
+    let out = node.shadowRoot ? text(node.shadowRoot) : "";
+    for (const child of node.childNodes) out += text(child);
+    return out + " ";
+  };
+  return found.map(text).join("\\n");
+}"""
+
+
+def deep_text(page, selector: str = "body") -> str:
+    """The text under every element matching `selector`, shadow roots included (Panel renders in them)."""
+    return " ".join(page.evaluate(_DEEP_TEXT, selector).split())
+
+
+def open_track(page, track_id: str) -> None:
+    page.locator(f".wb-track-{track_id} .wb-open button").click()
+    page.wait_for_selector(".wb-track-view .wb-picker[data-ready=true]", timeout=30_000)
+    wait_for(lambda: track_id in deep_text(page, ".wb-track-title") and "Comments (" in deep_text(page, ".wb-comments"),
+             10)

@@ -22,8 +22,10 @@ from dashboard_fixtures import (
     ROOT,
     XSS_IMG,
     XSS_SCRIPT,
+    deep_text,
     free_port,
     make_library,
+    open_track,
     start_dashboard,
     stop,
     wait_for,
@@ -72,29 +74,6 @@ def page(browser, served):
     context.close()
 
 
-_DEEP_TEXT = """(selector) => {
-  const found = [];
-  const collect = (root) => {
-    root.querySelectorAll(selector).forEach((e) => found.push(e));
-    root.querySelectorAll("*").forEach((e) => e.shadowRoot && collect(e.shadowRoot));
-  };
-  collect(document);
-  const text = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
-    if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return "";
-    let out = node.shadowRoot ? text(node.shadowRoot) : "";
-    for (const child of node.childNodes) out += text(child);
-    return out + " ";
-  };
-  return found.map(text).join("\\n");
-}"""
-
-
-def deep_text(page, selector: str = "body") -> str:
-    """The text under every element matching `selector`, shadow roots included (Panel renders in them)."""
-    return " ".join(page.evaluate(_DEEP_TEXT, selector).split())
-
-
 def log_in(page, url: str, user: str, password: str) -> None:
     page.goto(url)
     page.wait_for_selector("input[name=username]", timeout=30_000)
@@ -106,13 +85,6 @@ def log_in(page, url: str, user: str, password: str) -> None:
 
 def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def open_track(page, track_id: str) -> None:
-    page.locator(f".wb-track-{track_id} .wb-open button").click()
-    page.wait_for_selector(".wb-track-view .wb-picker[data-ready=true]", timeout=30_000)
-    wait_for(lambda: track_id in deep_text(page, ".wb-track-title") and "Comments (" in deep_text(page, ".wb-comments"),
-             10)
 
 
 def test_page_loads_offline_without_a_traceback(page, served):
