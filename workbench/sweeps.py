@@ -10,6 +10,7 @@ resumes it: cells already recorded are skipped.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, as_completed
@@ -169,7 +170,7 @@ def run_sweep(studio, prompt: str, *, melody=None, seeds: Sequence[int] = (0,), 
         for batch, results in _run_batches(todo, base, choice.name, studio.device, melody_payload, executor):
             for cell, (samples, rate, metrics) in zip(batch, results, strict=True):
                 raise_if_cancelled(cancel)
-                row = base.replace(**{k: v for k, v in cell.items()})
+                row = base.replace(**cell)
                 track = library.add(Audio(samples, rate), prompt=prompt, seed=row.seed, tags=tags,
                                     parent=melody_id, derivation="sweep", engine=choice.name,
                                     config={"engine": choice.name, "params": row.to_dict(), "sweep_id": sweep_id,
@@ -186,7 +187,6 @@ def run_sweep(studio, prompt: str, *, melody=None, seeds: Sequence[int] = (0,), 
 
 
 def _key_text(key: dict) -> str:
-    import json
     return json.dumps(key, sort_keys=True)
 
 
