@@ -122,6 +122,7 @@ def test_tempo_is_stated_in_the_prompt_when_structure_is_on(engine):
     assert tempo_prompt("lofi piano", 92.4, 0.5) == "lofi piano, at 92 bpm"
     assert tempo_prompt("lofi piano", 92.4, 0.0) == "lofi piano"
     assert tempo_prompt("", 120, 1.0) == "at 120 bpm"
+    assert tempo_prompt("techno 128 bpm", 90, 1.0) == "techno 128 bpm"  # the tempo the user named wins
     with pytest.raises(ParameterError, match="tempo_bpm"):
         tempo_prompt("x", 1000, 1.0)
     base = P("lofi piano", duration=0.5, seed=2)

@@ -25,11 +25,13 @@ from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["GenerationParams", "SLIDERS", "MAX_PROMPT_CHARS", "MAX_SEED", "slider_spec"]
+__all__ = ["GenerationParams", "SLIDERS", "MAX_PROMPT_CHARS", "MAX_SEED", "slider_spec", "tempo_prompt",
+           "MIN_TEMPO", "MAX_TEMPO"]
 
 MAX_PROMPT_CHARS = 2000
 MAX_SEED = 2**32 - 1
 MAX_DURATION = 600.0
+MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
 
 # The four creative sliders, in the order the panel shows them.
 SLIDERS = ("loyalty", "weirdness", "genre_shift", "structure")
@@ -115,3 +117,13 @@ def _check_prompt(prompt: Any) -> None:
     for ch in prompt:
         if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r":
             raise ParameterError(f"prompt holds a control character {ch!r}")
+
+
+def tempo_prompt(prompt: str, tempo_bpm: float | None, structure: float) -> str:
+    """The text an engine sees: the prompt, plus ", at N bpm" when a tempo is given and structure > 0."""
+    if tempo_bpm is None or structure <= 0 or "bpm" in prompt.lower():  # a tempo the user named wins
+        return prompt
+    if not (isinstance(tempo_bpm, int | float) and math.isfinite(tempo_bpm) and MIN_TEMPO <= tempo_bpm <= MAX_TEMPO):
+        raise ParameterError(f"tempo_bpm = {tempo_bpm!r} is out of range: allowed {MIN_TEMPO:g}..{MAX_TEMPO:g}")
+    suffix = f"at {round(tempo_bpm)} bpm"
+    return f"{prompt.rstrip()}, {suffix}" if prompt.strip() else suffix

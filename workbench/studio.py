@@ -22,7 +22,7 @@ from .engines.registry import Choice
 from .errors import InvalidInput, ParameterError
 from .jobs import Job, JobRunner
 from .library import Library, Track
-from .params import MAX_SEED, SLIDERS, GenerationParams
+from .params import MAX_SEED, MAX_TEMPO, MIN_TEMPO, SLIDERS, GenerationParams, tempo_prompt
 from .regions import Region
 
 __all__ = ["Studio", "MAX_BATCH"]
@@ -114,8 +114,8 @@ class Studio:
         tempo = None
         if rows[0].structure > 0 and melody_audio is not None:
             grid = analysis.beat_grid(melody_audio)
-            tempo = round(grid.tempo_bpm) if grid.found else None
-        conditioned = [r.replace(prompt=_with_tempo(r.prompt, tempo)) for r in rows]
+            tempo = round(grid.tempo_bpm) if grid.found and MIN_TEMPO <= grid.tempo_bpm <= MAX_TEMPO else None
+        conditioned = [r.replace(prompt=tempo_prompt(r.prompt, tempo, r.structure)) for r in rows]
         window = gen.max_duration
         if max(r.duration for r in rows) > window:
             raise ParameterError(
@@ -321,13 +321,6 @@ class Studio:
 
     def jobs(self) -> list[Job]:
         return self._runner.jobs()
-
-
-def _with_tempo(prompt: str, tempo: float | None) -> str:
-    """State the tempo in the text conditioning (MusicGen understands "NNN bpm"; so does the sketch engine)."""
-    if tempo is None or "bpm" in prompt.lower():
-        return prompt
-    return f"{prompt}, {tempo:.0f} bpm" if prompt else f"{tempo:.0f} bpm"
 
 
 def _base_params(track: Track) -> GenerationParams:

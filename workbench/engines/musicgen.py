@@ -38,17 +38,17 @@ import torch
 
 from ..audio import Audio
 from ..errors import InvalidInput, ParameterError
-from ..params import MAX_SEED, GenerationParams
+from ..params import MAX_SEED, GenerationParams, tempo_prompt
 from .base import Progress
 from .musicgen_chroma import as_audio, melody_chroma, null_chroma
 from .musicgen_loading import (
     CHECKPOINTS,
     TINY_MODELS,
     build_tiny,
-    hub_cache_dir,
     load_checkpoint,
     resolve_device,
     resolve_dtype,
+    weights_available,
 )
 from .musicgen_sampling import RowSampler, RowSettings
 
@@ -56,17 +56,6 @@ __all__ = ["MusicGenEngine", "load_musicgen", "ENGINE_NAMES", "weights_available
 
 ENGINE_NAMES = tuple(CHECKPOINTS) + tuple(TINY_MODELS)
 MAX_DURATION = 30.0  # MusicGen's training window; longer pieces are made with Studio.extend
-MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
-
-
-def tempo_prompt(prompt: str, tempo_bpm: float | None, structure: float) -> str:
-    """The text MusicGen sees: the prompt, plus ", at N bpm" when a tempo is given and structure > 0."""
-    if tempo_bpm is None or structure <= 0:
-        return prompt
-    if not (isinstance(tempo_bpm, int | float) and math.isfinite(tempo_bpm) and MIN_TEMPO <= tempo_bpm <= MAX_TEMPO):
-        raise ParameterError(f"tempo_bpm = {tempo_bpm!r} is out of range: allowed {MIN_TEMPO:g}..{MAX_TEMPO:g}")
-    suffix = f"at {round(tempo_bpm)} bpm"
-    return f"{prompt.rstrip()}, {suffix}" if prompt.strip() else suffix
 
 
 class MusicGenEngine:
@@ -334,22 +323,3 @@ def load_musicgen(name: str, device: str | torch.device | None = None, dtype: st
     source = model_id if model_path is None else str(model_path)
     model, tokenizer = load_checkpoint(source, melody, device=dev, dtype=dt, cache_dir=cache_dir)
     return MusicGenEngine(model, tokenizer, name=name, model_id=model_id if model_path is None else source)
-
-
-def weights_available(name: str, cache_dir: str | None = None) -> bool:
-    """Whether `name` can load without a network: tiny models always, checkpoints when the local cache
-    holds their config and weights (for the Studio's "auto" engine choice)."""
-    if name in TINY_MODELS:
-        return True
-    if name not in CHECKPOINTS:
-        return False
-    from huggingface_hub import try_to_load_from_cache
-
-    repo = CHECKPOINTS[name][0]
-    cache = str(hub_cache_dir(cache_dir))
-
-    def cached(filename: str) -> bool:
-        return isinstance(try_to_load_from_cache(repo, filename, cache_dir=cache), str)
-
-    weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
-    return cached("config.json") and any(cached(f) for f in weights)

@@ -37,6 +37,7 @@ __all__ = [
     "resolve_dtype",
     "hub_cache_dir",
     "is_offline",
+    "weights_available",
 ]
 
 # Engine name -> (Hub id, is a melody model). All load with transformers' MusicGen classes.
@@ -294,3 +295,22 @@ def _fill_codebooks(codec) -> None:
 def build_tiny(melody: bool, *, device: torch.device, dtype: torch.dtype = torch.float32):
     """(model, tokenizer) of the tiny twin: identical weights on every build (seed TINY_SEED)."""
     return build_random(tiny_config(melody), seed=TINY_SEED, device=device, dtype=dtype), build_tiny_tokenizer()
+
+
+def weights_available(name: str, cache_dir: str | None = None) -> bool:
+    """Whether `name` can load without a network: tiny models always, checkpoints when the local cache
+    holds their config and weights (for the Studio's "auto" engine choice)."""
+    if name in TINY_MODELS:
+        return True
+    if name not in CHECKPOINTS:
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    repo = CHECKPOINTS[name][0]
+    cache = str(hub_cache_dir(cache_dir))
+
+    def cached(filename: str) -> bool:
+        return isinstance(try_to_load_from_cache(repo, filename, cache_dir=cache), str)
+
+    weights = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+    return cached("config.json") and any(cached(f) for f in weights)

@@ -13,7 +13,7 @@ from ..errors import EngineError
 from .base import Generator, Inpainter, Upscaler
 
 __all__ = ["Choice", "generator", "inpainter", "upscaler", "choose_generator", "choose_upscaler",
-           "generator_names", "inpainter_names", "upscaler_names", "weights_present"]
+           "generator_names", "inpainter_names", "upscaler_names"]
 
 
 @dataclass(frozen=True)
@@ -109,25 +109,16 @@ def upscaler(name: str, device=None) -> Upscaler:
     return _load("upscaler", _UPSCALERS, name, device)
 
 
-def weights_present(model_id: str) -> bool:
-    """True when a checkpoint's config and weights are in the local Hugging Face cache."""
-    from huggingface_hub import try_to_load_from_cache
-    if not isinstance(try_to_load_from_cache(model_id, "config.json"), str):
-        return False
-    return any(isinstance(try_to_load_from_cache(model_id, f), str)
-               for f in ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"))
-
-
 def choose_generator(name: str, *, melody: bool = False) -> Choice:
     """Resolve "auto": MusicGen when its weights are here (the melody model when a melody is given),
     else the offline sketch engine. Other names are taken as they are."""
     if name != "auto":
         return Choice(name, "chosen by the user")
-    from .musicgen_loading import CHECKPOINTS
+    from .musicgen_loading import CHECKPOINTS, weights_available
     wanted = ["musicgen-melody", "musicgen-stereo-melody"] if melody else [
         "musicgen-small", "musicgen-medium", "musicgen-large", "musicgen-melody"]
     for candidate in wanted:
-        if weights_present(CHECKPOINTS[candidate][0]):
+        if weights_available(candidate):
             return Choice(candidate, f"{CHECKPOINTS[candidate][0]} weights are in the local cache")
     need = "facebook/musicgen-melody" if melody else "facebook/musicgen-small"
     return Choice("sketch", f"no MusicGen weights in the local Hugging Face cache (looked for {need}); "

@@ -30,7 +30,6 @@ from .callbacks import register_callback
 __all__ = [
     "RegionPicker",
     "browser_payload",
-    "encode_ogg",
     "ACTIONS",
     "PICKER_ESM",
     "PREVIEW_MAX_RATE",
@@ -60,11 +59,6 @@ ActionCallback = Callable[[str, Region], Any]
 CommentCallback = Callable[[float, str], Any]
 
 
-def encode_ogg(audio: Audio, quality: float = PREVIEW_QUALITY) -> bytes:
-    """Ogg Vorbis bytes of `audio` for the browser (see Audio.to_ogg_bytes)."""
-    return audio.to_ogg_bytes(quality)
-
-
 def browser_payload(audio: Audio, *, max_rate: int | None = None, quality: float | None = None,
                     peaks_per_second: float = PEAKS_PER_SECOND, max_peaks: int = MAX_PEAKS) -> dict:
     """The trait values that show `audio` in the picker JS (in a notebook or a Panel component).
@@ -85,7 +79,7 @@ def browser_payload(audio: Audio, *, max_rate: int | None = None, quality: float
     peaks = np.abs(bounds).max(axis=-1).astype("<f4")
     preview = audio.resample(max_rate, quality="HQ") if audio.sample_rate > max_rate else audio
     return {
-        "audio_ogg": encode_ogg(preview, quality),
+        "audio_ogg": preview.to_ogg_bytes(quality),
         "audio_mime": "audio/ogg",
         "peaks": peaks.tobytes(),
         "peaks_channels": int(peaks.shape[0]),
