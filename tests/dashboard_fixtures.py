@@ -1,9 +1,9 @@
-"""Shared by the dashboard tests: a small real library, a served dashboard, a headless Chromium."""
+"""Shared by the dashboard tests: a small real library, a served dashboard, page helpers
+(the browser itself is the session's one Chromium from tests/browser.py)."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,9 +18,6 @@ from workbench.audio import Audio
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS_SCRIPT = "<script>alert('xss-script')</script>"
 XSS_IMG = "<img src=x onerror=alert('xss-img')>"
 
@@ -52,12 +49,6 @@ def make_library(folder: Path) -> dict:
     stray = outside.add(tone(550.0), prompt="stray file outside the library")
     return {"lib": lib, "tracks": tracks, "html_track": html_track, "album": album, "sweep_id": sweep_id,
             "stray": stray}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_dashboard(db: Path, port: int, *extra: str, log: Path) -> subprocess.Popen:

@@ -16,14 +16,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, free_port
 from dashboard_fixtures import (
     ARTIFACTS,
-    CHROMIUM,
     ROOT,
     XSS_IMG,
     XSS_SCRIPT,
     deep_text,
-    free_port,
     make_library,
     open_track,
     start_dashboard,

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, free_port
 from dashboard_fixtures import (
     ARTIFACTS,
-    CHROMIUM,
     deep_text,
-    free_port,
     make_library,
     open_track,
     start_dashboard,
