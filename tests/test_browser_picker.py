@@ -71,40 +71,22 @@ recorder
 """
 
 
-# The same ES module under Panel's AnyWidgetComponent (what the review dashboard does): params mirror
-# RegionPicker's traits and browser_payload() fills them.
+# The same ES module under Panel's AnyWidgetComponent: the review dashboard's own player component.
 PANEL_APP = """import json, os, pathlib
 import numpy as np
 import panel as pn
-import param
 from workbench.audio import Audio
-from workbench.ui.region_picker import PICKER_ESM, browser_payload
+from workbench.dashboards.player import WaveformPlayer
+from workbench.ui.region_picker import browser_payload
 
 pn.extension()
 OUT = pathlib.Path(os.environ["PICKER_OUT"])
 
-class PanelPicker(pn.custom.AnyWidgetComponent):
-    _esm = PICKER_ESM
-    audio_ogg = param.Bytes(default=b"")
-    audio_mime = param.String(default="audio/ogg")
-    peaks = param.Bytes(default=b"")
-    peaks_channels = param.Integer(default=1)
-    duration = param.Number(default=0.0)
-    revision = param.Integer(default=0)
-    track_id = param.Parameter(default=None)
-    comments = param.List(default=[])
-    height = param.Integer(default=128)
-    busy = param.Boolean(default=False)
-    region = param.Parameter(default=None)
-    zoom = param.Number(default=0.0)
-    error = param.String(default="")
-    action = param.Dict(default={})
-
 rate = 32000
 t = np.arange(rate * 8) / rate
 audio = Audio(0.4 * np.sin(2 * np.pi * 220 * t), rate)
-picker = PanelPicker(**browser_payload(audio), comments=[{"at": 6.0, "end": None, "text": "marker"}], revision=1,
-                     sizing_mode="stretch_width")
+picker = WaveformPlayer()
+picker.show(browser_payload(audio), comments=[{"at": 6.0, "end": None, "text": "marker"}])
 picker.param.watch(lambda e: (OUT / "region.json").write_text(json.dumps(e.new)), "region")
 picker.param.watch(lambda e: (OUT / "action.json").write_text(json.dumps(e.new)), "action")
 picker.servable()
