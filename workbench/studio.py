@@ -7,6 +7,7 @@ Every operation can run in the foreground (returns Tracks) or as a background jo
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from importlib import metadata
@@ -17,7 +18,7 @@ from .audio import Audio
 from .engineering import editor
 from .engineering.stitch import crossfade_join
 from .engines import registry
-from .engines.base import Progress, raise_if_cancelled
+from .engines.base import Progress, raise_if_cancelled, report
 from .engines.registry import Choice
 from .errors import InvalidInput, ParameterError
 from .jobs import Job, JobRunner
@@ -31,6 +32,7 @@ MAX_BATCH = 64
 _VERSION_PACKAGES = ("workbench", "torch", "transformers", "numpy", "librosa", "soxr")
 
 
+@functools.cache  # the versions of the code this process has loaded; read once
 def versions() -> dict[str, str]:
     out = {}
     for name in _VERSION_PACKAGES:
@@ -167,13 +169,12 @@ class Studio:
             ctx = out.slice(max(0.0, out.duration - context), out.duration - crossfade)
             row = base.replace(duration=step + crossfade, seed=(base.seed + k) % MAX_SEED)
             new = gen.generate([row], prompt_audio=ctx, cancel=cancel)[0].with_channels(out.channels)
-            lags = range(0, int(0.005 * gen.sample_rate) + 1)
+            lags = range(0, int(editor.MAX_LAG * gen.sample_rate) + 1)
             joined, _ = crossfade_join(out.samples, new.samples, int(crossfade * gen.sample_rate), lags)
             out = Audio(joined, gen.sample_rate)
             remaining -= step
             steps.append(row.to_dict())
-            if progress:
-                progress(k + 1, total)
+            report(progress, k + 1, total)
         config = self._snapshot(gen, choice, base, extend={"seconds": seconds, "context": context, "steps": steps})
         return self.library.add(out, prompt=base.prompt, seed=base.seed, config=config, parent=track,
                                 derivation="extend", tags=list(track.tags), engine=choice.name,
