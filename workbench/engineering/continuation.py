@@ -46,8 +46,7 @@ class ContinuationInpainter:
         s, e = audio.seconds_to_samples(start), audio.seconds_to_samples(end)
         for part in new:
             part = part.resample(audio.sample_rate).with_channels(audio.channels).pad_to(e - s)
-            pieces = [p for p in (audio.slice_samples(0, s) if s > 0 else None, part,
-                                  audio.slice_samples(e, audio.num_samples) if e < audio.num_samples else None)
-                      if p is not None]
-            out.append(Audio.concat(pieces))
+            samples = audio.samples.copy()
+            samples[:, s:e] = part.samples  # the rest stays the original
+            out.append(Audio(samples, audio.sample_rate))
         return out
