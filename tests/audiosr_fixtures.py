@@ -5,27 +5,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
+import parity_fixtures
 
 __all__ = ["fixture_dir", "load", "require_fixtures"]
 
 
 def fixture_dir() -> Path:
-    root = os.environ.get("WORKBENCH_FIXTURES")
-    if root:
-        return Path(root) / "audiosr"
-    return Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "audiosr"
+    return parity_fixtures.fixture_dir("audiosr")
 
 
 def require_fixtures() -> Path:
-    path = fixture_dir()
-    if not (path / "MANIFEST.md").exists():
-        pytest.skip(f"AudioSR parity fixtures not found at {path} (set WORKBENCH_FIXTURES)")
-    return path
+    return parity_fixtures.require_fixture_dir("audiosr", "AudioSR")
 
 
 def load(name: str) -> dict[str, np.ndarray]:

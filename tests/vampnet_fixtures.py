@@ -5,25 +5,18 @@ Parity tests skip (naming the path) when the folder is missing."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+import parity_fixtures
 
 
 def fixture_dir() -> Path:
-    root = os.environ.get("WORKBENCH_FIXTURES")
-    return (Path(root) if root else REPO.parent / "shared" / "fixtures") / "vampnet"
+    return parity_fixtures.fixture_dir("vampnet")
 
 
 def require_fixtures() -> Path:
-    folder = fixture_dir()
-    if not (folder / "MANIFEST.md").is_file():
-        pytest.skip(f"VampNet parity fixtures not found at {folder} (set WORKBENCH_FIXTURES)")
-    return folder
+    return parity_fixtures.require_fixture_dir("vampnet", "VampNet")
 
 
 def npz(name: str) -> dict[str, np.ndarray]:
