@@ -57,6 +57,17 @@ def wait_for(predicate, timeout=30.0, interval=0.2, what="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate a server we started; kill it if it does not stop within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
 def read_json(path: Path):
     try:
         return json.loads(path.read_text())
@@ -114,11 +125,7 @@ def lab_server(tmp_path_factory):
             pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
         yield LabServer(work, port, token, db)
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         log.close()
 
 

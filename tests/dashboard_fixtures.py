@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from browser import stop_process
 
 from workbench import Library
 from workbench.audio import Audio
@@ -73,13 +74,7 @@ def start_dashboard(db: Path, port: int, *extra: str, log: Path) -> subprocess.P
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    stop_process(proc, timeout=10)
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.3):

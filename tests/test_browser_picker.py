@@ -22,6 +22,7 @@ from browser import (
     open_notebook,
     port_open,
     read_json,
+    stop_process,
     wait_for,
 )
 
@@ -231,9 +232,5 @@ def test_same_js_works_under_panel_anywidget_component(tmp_path, chromium):
         assert errors == []
     finally:
         context.close()
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         log.close()
