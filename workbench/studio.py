@@ -225,8 +225,7 @@ class Studio:
     def _edit_input(self, track, start, end, structure):
         track = self.library.get(track)
         region = Region(start, end)
-        if not isinstance(structure, int | float) or not 0 <= structure <= 1:
-            raise ParameterError(f"structure = {structure!r} is out of range: allowed 0..1")
+        GenerationParams(structure=structure)  # the slider's own range check
         audio = self.library.audio(track)
         region.check_within(audio.duration)
         if structure > 0:
